@@ -1,0 +1,54 @@
+# lossbook: two commands do all set-up on a fresh machine (see README.md).
+#   make book   set up .venv, build the HTML book, print where it is
+#   make test   set up .venv, run the unit tests and nbval over every chapter
+# Both are idempotent: the virtual environment is made once and reinstalled only when
+# pyproject.toml changes.
+#
+# TORCH picks the PyTorch requirement installed first, e.g. a CPU-only build:
+#   make test TORCH=torch==2.13.0
+
+PYTHON ?= python3
+VENV ?= .venv
+TORCH ?= torch
+BIN := $(VENV)/bin
+NOTEBOOKS ?= $(wildcard chapters/*.ipynb)
+
+.PHONY: book test execute sync-notebooks lint clean
+
+book: $(VENV)/.book-installed
+	$(BIN)/jupyter-book build . --keep-going
+	@echo "The book is at: file://$(abspath _build/html/index.html)"
+
+test: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest
+
+# Re-execute notebooks top to bottom and store their outputs (never hand-edit outputs).
+execute: $(VENV)/.dev-installed
+	$(BIN)/python scripts/notebooks.py execute $(NOTEBOOKS)
+
+# Rewrite every notebook's Colab cell and metadata from _config.yml (no execution).
+sync-notebooks: $(VENV)/.dev-installed
+	$(BIN)/python scripts/notebooks.py sync $(NOTEBOOKS)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check lossbook tests scripts
+
+clean:
+	rm -rf _build
+
+$(VENV)/.torch-installed:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	touch $@
+
+$(VENV)/.book-installed: pyproject.toml | $(VENV)/.torch-installed
+	$(BIN)/python -m pip install --quiet -e ".[book]"
+	$(BIN)/python scripts/warm_caches.py
+	touch $@
+
+# Tests build the book too (tests/test_book.py), so they install both extras.
+$(VENV)/.dev-installed: pyproject.toml | $(VENV)/.torch-installed
+	$(BIN)/python -m pip install --quiet -e ".[dev,book]"
+	$(BIN)/python scripts/warm_caches.py
+	touch $@
+	touch $(VENV)/.book-installed

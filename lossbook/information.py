@@ -1,0 +1,456 @@
+"""Information-theoretic losses: entropy, cross-entropy, KL and JS divergence, BCE.
+
+Chapter: *Entropy, cross-entropy and KL divergence* (``chapters/04_entropy_cross_entropy_kl``).
+
+Every torch-named function here keeps the name, argument order, defaults and reduction
+semantics of ``torch.nn.functional``, so the two can be swapped; the tests compare them in value
+and gradient. Natural logarithms throughout (nats) unless a ``base`` is given.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from lossbook import _checks as check
+from lossbook._reduce import reduce
+from lossbook.catalog import Entry
+
+
+# --------------------------------------------------------------------------- softmax family
+def _subtract_max(input: torch.Tensor, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(input - m, m)`` with ``m`` the (detached) maximum along ``dim``.
+
+    Any constant shift leaves softmax and log-sum-exp unchanged, so ``m`` needs no gradient of
+    its own. Where a row has no finite maximum (all ``-inf``) it is not shifted.
+    """
+    m = input.detach().amax(dim=dim, keepdim=True)
+    m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
+    return input - m, m
+
+
+def logsumexp(input: torch.Tensor, dim: int, keepdim: bool = False) -> torch.Tensor:
+    r"""$\log \sum_j e^{x_j}$, computed as $m + \log \sum_j e^{x_j - m}$ with $m = \max_j x_j$.
+
+    The log-sum-exp trick: after subtracting the maximum the largest exponent is $e^0 = 1$, so
+    nothing overflows, and the sum is at least 1, so its log never sees 0.
+
+    Reference: ``torch.logsumexp``.
+    """
+    shifted, m = _subtract_max(input, dim)
+    out = m + torch.log(torch.exp(shifted).sum(dim=dim, keepdim=True))
+    return out if keepdim else out.squeeze(dim)
+
+
+def log_softmax(input: torch.Tensor, dim: int) -> torch.Tensor:
+    r"""$\log \mathrm{softmax}(x)_i = x_i - \log \sum_j e^{x_j}$, with the maximum subtracted first.
+
+    Working with $x - m$ throughout (rather than subtracting $m + \log\sum$ from $x$) keeps
+    full precision for large logits.
+
+    Reference: ``torch.nn.functional.log_softmax``.
+    """
+    shifted, _ = _subtract_max(input, dim)
+    return shifted - logsumexp(shifted, dim=dim, keepdim=True)
+
+
+def softmax(input: torch.Tensor, dim: int) -> torch.Tensor:
+    r"""$\mathrm{softmax}(x)_i = e^{x_i - m} / \sum_j e^{x_j - m}$ with $m = \max_j x_j$.
+
+    Reference: ``torch.nn.functional.softmax``.
+    """
+    exponentials = torch.exp(_subtract_max(input, dim)[0])
+    return exponentials / exponentials.sum(dim=dim, keepdim=True)
+
+
+def softplus(input: torch.Tensor) -> torch.Tensor:
+    r"""$\mathrm{softplus}(x) = \log(1 + e^{x})$, as $\mathrm{logaddexp}(x, 0)$.
+
+    ``logaddexp`` is the two-term log-sum-exp, so ``softplus(1e4)`` is ``1e4``, not ``inf``,
+    and its gradient is exactly $\sigma(x)$ everywhere (including $x = 0$, where the textbook
+    form $\max(x, 0) + \log(1 + e^{-|x|})$ would give autograd a one-sided derivative).
+    Useful identities: $\log\sigma(x) = -\mathrm{softplus}(-x)$ and
+    $\log(1 - \sigma(x)) = -\mathrm{softplus}(x)$.
+
+    Reference: ``torch.nn.functional.softplus`` (whose ``threshold=20`` shortcut this omits).
+    """
+    return torch.logaddexp(input, torch.zeros_like(input))
+
+
+# --------------------------------------------------------------------------- entropy
+def entropy(p: torch.Tensor, dim: int = -1, base: float | None = None) -> torch.Tensor:
+    r"""Shannon entropy $H(p) = -\sum_x p(x) \log p(x)$ along ``dim``, with $0 \log 0 = 0$.
+
+    ``p`` must already be a distribution along ``dim`` (scipy renormalises; lossbook does
+    not). ``base=2`` gives bits, the default natural log gives nats.
+
+    Reference: ``scipy.stats.entropy``; Shannon (1948), Cover & Thomas (2006) ch. 2.
+    """
+    check.floating("p", p)
+    check.unit_interval(p=p)
+    h = -torch.xlogy(p, p).sum(dim=dim)  # xlogy(0, 0) = 0: impossible outcomes add nothing
+    return h / math.log(base) if base is not None else h
+
+
+# --------------------------------------------------------------------------- cross-entropy
+def _class_dim(input: torch.Tensor) -> int:
+    """torch's layout: (C,) unbatched, else (N, C, d1, ...) with classes on dim 1."""
+    return 0 if input.dim() == 1 else 1
+
+
+def _along_classes(weight: torch.Tensor, input: torch.Tensor) -> torch.Tensor:
+    """View a per-class ``weight`` (C,) so it broadcasts against ``input``'s class dim."""
+    shape = [1] * input.dim()
+    shape[_class_dim(input)] = -1
+    return weight.view(shape)
+
+
+def _check_weight(weight: torch.Tensor | None, num_classes: int) -> None:
+    if weight is not None:
+        check.floating("weight", weight)
+        check.shape("weight", weight, (num_classes,), "one weight per class")
+
+
+def nll_loss(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> torch.Tensor:
+    r"""Negative log-likelihood: $\ell_i = -w_{y_i}\, x_{i, y_i}$ for log-probabilities $x$.
+
+    ``input`` holds *log-probabilities*, shape (C,), (N, C) or (N, C, d1, ...); ``target``
+    holds class indices, shape (), (N) or (N, d1, ...). Entries with
+    ``target == ignore_index`` contribute nothing. ``'mean'`` is the weighted mean
+    $\sum_i \ell_i / \sum_i w_{y_i}$ over the kept entries, so when every entry is ignored it
+    is $0/0$ = NaN, as in torch. On raw scores instead of log-probabilities the result means
+    nothing and can be negative.
+
+    Reference: ``torch.nn.functional.nll_loss``.
+    """
+    check.floating("input", input)
+    check.integer("target", target)
+    check.reduction(reduction)
+    class_dim = _class_dim(input)
+    num_classes = input.shape[class_dim]
+    expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
+    check.shape("target", target, expected, "input's shape without the class dimension")
+    _check_weight(weight, num_classes)
+    check.class_indices("target", target, num_classes, ignore_index)
+
+    keep, w = _target_weights(weight, target, ignore_index, input.dtype)
+    safe_target = torch.where(keep, target, torch.zeros_like(target))  # any valid index
+    picked = input.gather(class_dim, safe_target.unsqueeze(class_dim)).squeeze(class_dim)
+    loss = torch.where(keep, -w * picked, torch.zeros_like(picked))
+    if reduction == "mean":
+        return loss.sum() / w.sum()
+    return reduce(loss, reduction)
+
+
+def _target_weights(weight, target, ignore_index, dtype):
+    """``keep`` (not ignored) and each entry's weight $w_{y_i}$ (0 where ignored)."""
+    keep = target != ignore_index
+    if weight is None:
+        return keep, keep.to(dtype)
+    safe_target = torch.where(keep, target, torch.zeros_like(target))
+    return keep, torch.where(keep, weight.to(dtype)[safe_target], torch.zeros((), dtype=dtype,
+                                                                           device=target.device))
+
+
+def cross_entropy(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> torch.Tensor:
+    r"""Softmax cross-entropy from *logits*: $\ell_i = -\sum_c w_c\,q_{ic} \log \hat y_{ic}$.
+
+    Here $\hat y_i = \mathrm{softmax}(x_i)$ over the classes.
+
+    Two kinds of ``target``, told apart as torch does (by shape):
+
+    * **class indices** (shape of ``input`` without the class dim): $q$ is one-hot, so
+      $\ell_i = -w_{y_i} \log \mathrm{softmax}(x_i)_{y_i}$ — that is
+      ``nll_loss(log_softmax(input), target)``. ``'mean'`` divides by $\sum_i w_{y_i}$;
+      ``ignore_index`` entries are skipped.
+    * **class probabilities** (same shape as ``input``): $q$ is ``target``; ``'mean'`` divides
+      by the number of samples, not by the weights; ``ignore_index`` is not supported.
+
+    ``label_smoothing`` $= \varepsilon$ mixes the target with the uniform distribution,
+    $q \to (1 - \varepsilon) q + \varepsilon / C$ (Szegedy et al., 2016). With class indices and
+    ``weight`` this is torch's $(1-\varepsilon)\,\mathrm{NLL} + \frac{\varepsilon}{C}
+    \sum_c w_c(-\log p_c)$, normalised by the same $\sum_i w_{y_i}$.
+
+    Reference: ``torch.nn.functional.cross_entropy``.
+    """
+    check.floating("input", input)
+    check.tensor("target", target)
+    check.reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing: expected a value in [0, 1], got {label_smoothing}")
+    class_dim = _class_dim(input)
+    num_classes = input.shape[class_dim]
+    log_probs = log_softmax(input, dim=class_dim)
+
+    if target.shape == input.shape:  # class probabilities
+        check.floating("target", target)
+        _check_weight(weight, num_classes)
+        if ignore_index >= 0:
+            raise ValueError("ignore_index: not supported with class-probability targets")
+        check.unit_interval(target=target)
+        q = (1 - label_smoothing) * target + label_smoothing / num_classes
+        w = _along_classes(weight.to(input.dtype), input) if weight is not None else 1.0
+        per_class = -w * q * log_probs
+        if reduction == "mean":
+            return per_class.sum() / (input.numel() / num_classes)  # 0/0 = NaN when empty
+        return reduce(per_class.sum(dim=class_dim), reduction)
+
+    nll = nll_loss(log_probs, target, weight, ignore_index, reduction)
+    if label_smoothing == 0.0:
+        return nll
+    # The uniform part of the smoothed target, -sum_c w_c log p_c, with ignored entries
+    # dropped and 'mean' normalised by the same sum of w_{y_i} as the NLL part.
+    w = _along_classes(weight.to(input.dtype), input) if weight is not None else 1.0
+    keep, w_target = _target_weights(weight, target, ignore_index, input.dtype)
+    uniform = torch.where(keep, -(w * log_probs).sum(dim=class_dim), torch.zeros_like(w_target))
+    if reduction == "mean":
+        uniform = uniform.sum() / w_target.sum()
+    else:
+        uniform = reduce(uniform, reduction)
+    return (1 - label_smoothing) * nll + label_smoothing / num_classes * uniform
+
+
+def label_smoothing(
+    target: torch.Tensor, num_classes: int | None = None, epsilon: float = 0.1
+) -> torch.Tensor:
+    r"""Smoothed targets $(1 - \varepsilon)\,y + \varepsilon / C$ (Szegedy et al., 2016).
+
+    ``target`` is either class indices (then ``num_classes`` is required) or one-hot /
+    probability rows with classes on the last dimension. Returns float probabilities with
+    classes on the last dimension, on ``target``'s device.
+    """
+    check.tensor("target", target)
+    if not 0.0 <= epsilon <= 1.0:
+        raise ValueError(f"epsilon: expected a value in [0, 1], got {epsilon}")
+    if target.is_floating_point():
+        probabilities = target
+    else:
+        if num_classes is None:
+            raise ValueError("num_classes: required when target holds class indices")
+        check.class_indices("target", target, num_classes)
+        probabilities = F.one_hot(target, num_classes).to(torch.get_default_dtype())
+    return (1 - epsilon) * probabilities + epsilon / probabilities.shape[-1]
+
+
+# --------------------------------------------------------------------------- binary
+def _clamped_log(x: torch.Tensor) -> torch.Tensor:
+    """``log(x)`` clamped below at -100, as torch's BCE does, so x = 0 gives a finite loss.
+
+    The inner ``where`` keeps ``log`` away from 0: with a plain ``log(x).clamp(min=-100)``
+    autograd would multiply the clamp's zero gradient by log's infinite one, giving NaN.
+    """
+    positive = x > 0
+    safe = torch.where(positive, x, torch.ones_like(x))
+    return torch.where(positive, torch.log(safe), torch.full_like(x, -100.0)).clamp(min=-100.0)
+
+
+def binary_cross_entropy(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor | None = None,
+    reduction: str = "mean",
+) -> torch.Tensor:
+    r"""Binary cross-entropy on *probabilities*: $\ell = -w\,[y \log x + (1 - y) \log(1 - x)]$.
+
+    ``input`` and ``target`` have the same shape and lie in [0, 1] (soft targets allowed).
+    Each log is clamped at $-100$ as in torch, so ``input`` of exactly 0 or 1 gives a finite
+    loss (at most 100). ``weight`` rescales each element and must broadcast to ``input``; it
+    multiplies the loss whatever the target is, so it cannot rebalance positives against
+    negatives (``pos_weight`` of :func:`binary_cross_entropy_with_logits` does that).
+
+    Gradient: torch's for $0 < x < 1$. At exactly 0 or 1, where the true derivative is
+    infinite, torch returns $\pm 10^{12}$ (it clamps the denominator $x(1-x)$ at $10^{-12}$)
+    and lossbook returns the clamped branch's 0; both are finite.
+
+    Reference: ``torch.nn.functional.binary_cross_entropy``.
+    """
+    check.floating("input", input)
+    check.floating("target", target)
+    check.same_shape("input", input, "target", target)
+    check.reduction(reduction)
+    check.unit_interval(input=input, target=target)
+    loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
+    if weight is not None:
+        loss = loss * _broadcast_weight("weight", weight, loss)
+    return reduce(loss, reduction)
+
+
+def _broadcast_weight(name: str, weight: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    check.floating(name, weight)
+    try:
+        return weight.to(like.dtype).expand_as(like)
+    except RuntimeError:
+        raise ValueError(
+            f"{name}: shape {tuple(weight.shape)} does not broadcast to the input's "
+            f"shape {tuple(like.shape)}"
+        ) from None
+
+
+def binary_cross_entropy_with_logits(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor | None = None,
+    reduction: str = "mean",
+    pos_weight: torch.Tensor | None = None,
+) -> torch.Tensor:
+    r"""Binary cross-entropy on *logits*, $x \mapsto \sigma(x)$ folded in stably.
+
+    With $\log\sigma(x) = -\mathrm{softplus}(-x)$ and
+    $\log(1-\sigma(x)) = -x - \mathrm{softplus}(-x)$,
+
+    $$\ell = -w\,[p\,y \log \sigma(x) + (1 - y) \log(1 - \sigma(x))]
+           = w\,[(1 - y)\,x + (1 + (p - 1)\,y)\,\mathrm{softplus}(-x)]$$
+
+    where $p$ is ``pos_weight`` (broadcast along the last, class dimension; $p > 1$ raises
+    recall). No $\sigma(x)$ is ever rounded to 0 or 1 and then logged, so logits of $\pm 10^4$
+    give exact losses and gradients $\sigma(x) - y$.
+
+    Reference: ``torch.nn.functional.binary_cross_entropy_with_logits``.
+    """
+    check.floating("input", input)
+    check.floating("target", target)
+    check.same_shape("input", input, "target", target)
+    check.reduction(reduction)
+    if pos_weight is None:
+        log_weight = 1.0
+    else:
+        log_weight = 1 + (_broadcast_weight("pos_weight", pos_weight, input) - 1) * target
+    loss = (1 - target) * input + log_weight * softplus(-input)
+    if weight is not None:
+        loss = loss * _broadcast_weight("weight", weight, loss)
+    return reduce(loss, reduction)
+
+
+# --------------------------------------------------------------------------- divergences
+def kl_div(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> torch.Tensor:
+    r"""Pointwise KL term $\ell = p\,(\log p - \log q)$ with ``input`` $= \log q$, ``target`` $= p$.
+
+    Summed over the classes this is $\mathrm{KL}(p \,\|\, q)$ where $p$ is the **target** and
+    $q$ is the distribution whose **log** is the input: ``kl_div(q.log(), p, reduction="sum")``
+    is $\mathrm{KL}(p\|q)$ — the argument order is the reverse of the notation. With
+    ``log_target=True`` the target is $\log p$ and $\ell = e^{\log p}(\log p - \log q)$.
+    $0 \log 0 = 0$.
+
+    ``'batchmean'`` (sum / batch size) is the mathematical KL per sample; ``'mean'`` also
+    divides by the number of classes, which is rarely what is wanted.
+
+    Reference: ``torch.nn.functional.kl_div``; Kullback & Leibler (1951).
+    """
+    check.floating("input", input)
+    check.floating("target", target)
+    check.same_shape("input", input, "target", target)
+    check.reduction(reduction, check.REDUCTIONS + ("batchmean",))
+    if log_target:
+        loss = torch.exp(target) * (target - input)
+    else:
+        check.unit_interval(target=target)  # log-probabilities here need log_target=True
+        loss = torch.xlogy(target, target) - target * input
+    return reduce(loss, reduction, check.REDUCTIONS + ("batchmean",))
+
+
+def js_divergence(
+    p: torch.Tensor, q: torch.Tensor, dim: int = -1, base: float | None = None
+) -> torch.Tensor:
+    r"""Jensen–Shannon divergence $\tfrac12 \mathrm{KL}(p\|m) + \tfrac12 \mathrm{KL}(q\|m)$.
+
+    Here $m = \tfrac12(p + q)$ is the average of the two distributions.
+
+    Symmetric, always finite, and at most $\log 2$ (1 bit with ``base=2``), reached for
+    disjoint supports. Its square root is a metric; ``scipy.spatial.distance.jensenshannon``
+    returns that square root (the JS *distance*), so
+    ``js_divergence(p, q) == jensenshannon(p, q) ** 2``. Reduces over ``dim`` only.
+
+    Reference: Lin (1991); ``scipy.spatial.distance.jensenshannon``.
+    """
+    check.floating("p", p)
+    check.floating("q", q)
+    check.same_shape("p", p, "q", q)
+    check.unit_interval(p=p, q=q)
+    m = (p + q) / 2
+    kl_pm = (torch.xlogy(p, p) - torch.xlogy(p, m)).sum(dim=dim)
+    kl_qm = (torch.xlogy(q, q) - torch.xlogy(q, m)).sum(dim=dim)
+    js = (kl_pm + kl_qm) / 2
+    return js / math.log(base) if base is not None else js
+
+
+# --------------------------------------------------------------------------- 0-1 loss
+def zero_one_loss(
+    input: torch.Tensor, target: torch.Tensor, reduction: str = "mean"
+) -> torch.Tensor:
+    r"""0-1 loss $\mathbb{1}[\hat y \ne y]$: 1 for a mistake, 0 otherwise.
+
+    * ``input`` of logits (C,), (N, C), ... with class-index ``target``: $\hat y = \arg\max_c x_c$.
+    * ``input`` of real scores with ``target`` in $\{-1, +1\}$ of the same shape: a mistake is a
+      margin $y\,x \le 0$ (a score of exactly 0 counts as a mistake).
+
+    The loss is piecewise constant, so its gradient is zero wherever it exists and it cannot
+    train a model by gradient descent; the result carries no autograd graph. Surrogates
+    (cross-entropy, hinge, logistic, exponential) replace it in training.
+    """
+    check.tensor("input", input)
+    check.tensor("target", target)
+    check.reduction(reduction)
+    dtype = input.dtype if input.is_floating_point() else torch.get_default_dtype()
+    if target.shape == input.shape:
+        check.values_in("target", target, (-1, 1))
+        mistakes = input * target <= 0
+    else:
+        check.integer("target", target)
+        class_dim = _class_dim(input)
+        expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
+        check.shape("target", target, expected, "input's shape without the class dimension")
+        mistakes = input.argmax(dim=class_dim) != target
+    return reduce(mistakes.detach().to(dtype), reduction)
+
+
+CATALOG = (
+    Entry(cross_entropy, chapter="04_entropy_cross_entropy_kl", task="multi-class classification",
+          summary=r"$-\sum_c q_c \log \mathrm{softmax}(x)_c$",
+          reference="torch.nn.functional.cross_entropy", input_kind="logits",
+          convex=True, bounded=False, robust=False),
+    Entry(nll_loss, chapter="04_entropy_cross_entropy_kl", task="multi-class classification",
+          summary=r"$-x_{y}$ for log-probabilities $x$",
+          reference="torch.nn.functional.nll_loss", input_kind="log-probabilities",
+          convex=True, bounded=False, robust=False),
+    Entry(binary_cross_entropy, chapter="04_entropy_cross_entropy_kl",
+          task="binary / multi-label classification",
+          summary=r"$-[y \log p + (1-y) \log(1-p)]$",
+          reference="torch.nn.functional.binary_cross_entropy", input_kind="probabilities",
+          convex=True, bounded=True, robust=False),
+    Entry(binary_cross_entropy_with_logits, chapter="04_entropy_cross_entropy_kl",
+          task="binary / multi-label classification",
+          summary=r"$(1-y)x + \mathrm{softplus}(-x)$",
+          reference="torch.nn.functional.binary_cross_entropy_with_logits", input_kind="logits",
+          convex=True, bounded=False, robust=False),
+    Entry(kl_div, chapter="04_entropy_cross_entropy_kl", task="distribution matching",
+          summary=r"$\sum p (\log p - \log q)$, input $\log q$",
+          reference="torch.nn.functional.kl_div", input_kind="log-probabilities",
+          convex=True, bounded=False, robust=False),
+    Entry(js_divergence, chapter="04_entropy_cross_entropy_kl", task="distribution matching",
+          summary=r"$\frac12 \mathrm{KL}(p\|m) + \frac12 \mathrm{KL}(q\|m)$",
+          reference="scipy.spatial.distance.jensenshannon", input_kind="probabilities",
+          convex=True, bounded=True, robust=True),
+    Entry(zero_one_loss, chapter="04_entropy_cross_entropy_kl", task="classification (evaluation)",
+          summary=r"$\mathbb{1}[\hat y \neq y]$", reference=None, input_kind="logits or scores",
+          convex=False, bounded=True, robust=True),
+)

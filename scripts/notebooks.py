@@ -1,0 +1,127 @@
+"""Keep the chapters' notebooks honest: their first cell, their metadata and their outputs.
+
+    python scripts/notebooks.py execute [NOTEBOOK ...]   re-run top to bottom, store outputs
+    python scripts/notebooks.py sync [NOTEBOOK ...]      rewrite first cell and metadata only
+
+Outputs in ``chapters/*.ipynb`` are the book's claims and nbval re-checks them, so they are only
+ever written by ``execute`` — never by hand. ``execute`` also strips what changes from run to
+run without meaning anything (timings, the Python patch version), so a re-run that reproduces
+the same claims leaves the file unchanged.
+
+Every chapter starts with the same first cell, generated here from ``_config.yml``'s
+``repository.url`` (the one place the URL is set): on Colab it installs lossbook from the
+repository; everywhere else it does nothing and prints nothing. Notebook metadata asks Colab
+for a GPU runtime.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = ROOT / "chapters"
+COLAB_CELL_TAG = "colab-install"
+
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def repository_url() -> str:
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    return config["repository"]["url"].rstrip("/")
+
+
+def colab_cell_source(url: str | None = None) -> str:
+    """The first cell of every chapter: install lossbook on Colab, do nothing elsewhere."""
+    url = url or repository_url()
+    return (
+        "# On Colab, install lossbook (and what the chapters import); elsewhere do nothing.\n"
+        "import sys\n"
+        "\n"
+        'if "google.colab" in sys.modules:\n'
+        f'    %pip install --quiet "lossbook[notebooks] @ git+{url}"'
+    )
+
+
+def sync(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Put the generated Colab cell first and the standard metadata in place."""
+    source = colab_cell_source()
+    first = nb.cells[0] if nb.cells else None
+    if first is not None and COLAB_CELL_TAG in first.get("metadata", {}).get("tags", []):
+        first.source = source
+    else:
+        cell = nbformat.v4.new_code_cell(source, id="colab-install")
+        nb.cells.insert(0, cell)
+        first = cell
+    first.metadata["tags"] = [COLAB_CELL_TAG, "remove-cell"]  # the book does not show it
+    nb.metadata["kernelspec"] = KERNELSPEC
+    nb.metadata["accelerator"] = "GPU"
+    nb.metadata["colab"] = {"provenance": [], "gpuType": "T4"}
+    return nb
+
+
+def strip_volatile(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Remove metadata that changes between identical runs."""
+    language_info = nb.metadata.get("language_info", {})
+    language_info.pop("version", None)
+    nb.metadata.pop("widgets", None)
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("collapsed", None)
+        cell.metadata.pop("scrolled", None)
+    return nb
+
+
+def check_outputs(nb: nbformat.NotebookNode, path: Path) -> None:
+    """Refuse to store a run with errors or warnings on stderr (nbval would reject it)."""
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                raise RuntimeError(f"{path.name}: cell {index} raised {output.ename}")
+            if output.output_type == "stream" and output.name == "stderr":
+                raise RuntimeError(f"{path.name}: cell {index} wrote to stderr:\n{output.text}")
+
+
+def execute(path: Path, timeout: int = 600) -> float:
+    """Run ``path`` top to bottom in a fresh kernel and store the outputs; return seconds."""
+    from nbclient import NotebookClient
+
+    nb = sync(nbformat.read(path, as_version=4))
+    start = time.perf_counter()
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    seconds = time.perf_counter() - start
+    check_outputs(nb, path)
+    nbformat.write(strip_volatile(nb), path)
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["execute", "sync"])
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    args = parser.parse_args(argv)
+    paths = args.notebooks or sorted(CHAPTERS.glob("*.ipynb"))
+    for number, path in enumerate(paths, start=1):
+        if args.command == "sync":
+            nb = sync(nbformat.read(path, as_version=4))
+            nbformat.write(strip_volatile(nb), path)
+            print(f"[{number}/{len(paths)}] synced {path}")
+        else:
+            print(f"[{number}/{len(paths)}] executing {path} ...", flush=True)
+            seconds = execute(path)
+            print(f"[{number}/{len(paths)}] stored outputs of {path} ({seconds:.1f} s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""lossbook.catalog: every entry points to a chapter, a real reference, and keeps torch's
+signature where torch has the loss."""
+
+import inspect
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+import lossbook
+from lossbook import catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+ENTRIES = catalog.entries()
+# torch keeps these only for backward compatibility; lossbook leaves them out.
+DEPRECATED = {"size_average", "reduce", "_stacklevel"}
+
+
+def toc_files() -> set[str]:
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                yield node["file"]
+            for value in node.values():
+                yield from walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from walk(item)
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return {toc["root"], *walk(toc)}
+
+
+def test_catalog_is_not_empty_and_names_are_unique():
+    names = [e.name for e in ENTRIES]
+    assert names and len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
+def test_entry_points_to_a_chapter_in_the_book(entry):
+    notebook = ROOT / "chapters" / f"{entry.chapter}.ipynb"
+    assert notebook.exists(), f"{entry.name}: no chapter {notebook.name}"
+    assert f"chapters/{entry.chapter}" in toc_files()
+    assert entry.name in json.dumps(json.loads(notebook.read_text())["cells"]), (
+        f"{entry.name} is catalogued under {entry.chapter} but the chapter never mentions it"
+    )
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
+def test_entry_is_exported_and_documented(entry):
+    assert getattr(lossbook, entry.name) is entry.function
+    doc = inspect.getdoc(entry.function)
+    assert doc and "Reference" in doc or entry.reference is None
+    assert entry.summary and entry.task and entry.input_kind
+
+
+TORCH_NAMED = [e for e in ENTRIES if (e.reference or "").startswith("torch.nn.functional.")]
+
+
+@pytest.mark.parametrize("entry", TORCH_NAMED, ids=lambda e: e.name)
+def test_torch_named_losses_keep_torchs_name_and_signature(entry):
+    reference = entry.reference_callable()
+    assert reference is not None and reference.__name__ == entry.name
+    ours = [(p.name, p.default) for p in inspect.signature(entry.function).parameters.values()]
+    theirs = [(p.name, p.default) for p in inspect.signature(reference).parameters.values()
+              if p.name not in DEPRECATED]
+    assert ours == theirs
+
+
+def test_reference_callable_is_none_when_absent_or_not_importable():
+    entry = catalog.find("zero_one_loss")
+    assert entry.reference_callable() is None
+    with pytest.raises(KeyError, match="no catalogued loss"):
+        catalog.find("no_such_loss")
