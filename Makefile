@@ -13,7 +13,7 @@ TORCH ?= torch
 BIN := $(VENV)/bin
 NOTEBOOKS ?= $(wildcard chapters/*.ipynb)
 
-.PHONY: book test execute sync-notebooks lint clean
+.PHONY: book test execute sync-notebooks student lint clean
 
 book: $(VENV)/.book-installed
 	$(BIN)/jupyter-book build . --keep-going
@@ -29,6 +29,10 @@ execute: $(VENV)/.dev-installed
 # Rewrite every notebook's Colab cell and metadata from _config.yml (no execution).
 sync-notebooks: $(VENV)/.dev-installed
 	$(BIN)/python scripts/notebooks.py sync $(NOTEBOOKS)
+
+# The student version of every chapter (solutions removed, graders kept) in _build/student.
+student: $(VENV)/.dev-installed
+	$(BIN)/python scripts/student.py _build/student
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check lossbook tests scripts

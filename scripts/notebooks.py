@@ -27,6 +27,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
 COLAB_CELL_TAG = "colab-install"
+SOLUTION_MARKER = "### BEGIN SOLUTION"
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
@@ -48,8 +49,18 @@ def colab_cell_source(url: str | None = None) -> str:
     )
 
 
-def sync(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Put the generated Colab cell first and the standard metadata in place."""
+def nbgrader_metadata(grade_id: str) -> dict:
+    """nbgrader's metadata for an autograded-answer (solution) cell, schema version 3."""
+    return {"grade": False, "grade_id": grade_id, "locked": False, "schema_version": 3,
+            "solution": True, "task": False}
+
+
+def sync(nb: nbformat.NotebookNode, name: str = "chapter") -> nbformat.NotebookNode:
+    """Put the generated Colab cell first and the standard metadata in place.
+
+    Cells holding an exercise solution (between nbgrader's BEGIN/END SOLUTION markers) get
+    nbgrader's solution-cell metadata, so the chapters are nbgrader source notebooks as is.
+    """
     source = colab_cell_source()
     first = nb.cells[0] if nb.cells else None
     if first is not None and COLAB_CELL_TAG in first.get("metadata", {}).get("tags", []):
@@ -62,6 +73,9 @@ def sync(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     nb.metadata["kernelspec"] = KERNELSPEC
     nb.metadata["accelerator"] = "GPU"
     nb.metadata["colab"] = {"provenance": [], "gpuType": "T4"}
+    solutions = [c for c in nb.cells if c.cell_type == "code" and SOLUTION_MARKER in c.source]
+    for number, cell in enumerate(solutions, start=1):
+        cell.metadata["nbgrader"] = nbgrader_metadata(f"{name}-solution-{number}")
     return nb
 
 
@@ -92,7 +106,7 @@ def execute(path: Path, timeout: int = 600) -> float:
     """Run ``path`` top to bottom in a fresh kernel and store the outputs; return seconds."""
     from nbclient import NotebookClient
 
-    nb = sync(nbformat.read(path, as_version=4))
+    nb = sync(nbformat.read(path, as_version=4), path.stem)
     start = time.perf_counter()
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", record_timing=False,
@@ -113,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = args.notebooks or sorted(CHAPTERS.glob("*.ipynb"))
     for number, path in enumerate(paths, start=1):
         if args.command == "sync":
-            nb = sync(nbformat.read(path, as_version=4))
+            nb = sync(nbformat.read(path, as_version=4), path.stem)
             nbformat.write(strip_volatile(nb), path)
             print(f"[{number}/{len(paths)}] synced {path}")
         else:
