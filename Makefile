@@ -13,7 +13,7 @@ TORCH ?= torch
 BIN := $(VENV)/bin
 NOTEBOOKS ?= $(wildcard chapters/*.ipynb)
 
-.PHONY: book test execute sync-notebooks student lint clean
+.PHONY: book test browser-check execute sync-notebooks student lint clean
 
 book: $(VENV)/.book-installed
 	$(BIN)/jupyter-book build . --keep-going
@@ -21,6 +21,14 @@ book: $(VENV)/.book-installed
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest
+
+# Build the book and check every page in headless Chromium: math typeset, figures present,
+# Colab and download buttons, citations resolved; screenshots land in _build/screenshots.
+# Installs Debian's chromium package when it is missing (Debian/Ubuntu, as root).
+browser-check: book
+	@command -v chromium >/dev/null || apt-get install -y chromium \
+		|| (apt-get update && apt-get install -y chromium)
+	$(BIN)/python scripts/check_html.py _build/html
 
 # Re-execute notebooks top to bottom and store their outputs (never hand-edit outputs).
 execute: $(VENV)/.dev-installed

@@ -44,7 +44,8 @@ def test_readme_gives_two_commands_and_ci_runs_the_test_one():
     ci = (ROOT / ".ci" / "run").read_text()
     commands = [line for line in ci.splitlines()
                 if line and not line.startswith(("#", "set ", "cd "))]
-    assert commands == ["make test TORCH=torch==2.13.0"]
+    assert commands == ["make test TORCH=torch==2.13.0", "make browser-check"]
+    assert "make browser-check" in readme
     assert "TORCH=torch==2.13.0" in readme  # the pin CI uses is documented
 
 
