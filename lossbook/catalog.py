@@ -74,3 +74,56 @@ def find(name: str) -> Entry:
         if entry.name == name:
             return entry
     raise KeyError(f"name: no catalogued loss called {name!r}")
+
+
+def _yes_no(value: bool | None) -> str:
+    return {True: "yes", False: "no", None: "depends"}[value]
+
+
+class ZooTable:
+    """The loss zoo as a Markdown table; its plain-text form is the same Markdown.
+
+    Displayed in a notebook it renders as a table; nbval compares the text, so the stored
+    table can never drift from the catalog.
+    """
+
+    COLUMNS = ("loss", "task", "formula", "input", "reference", "chapter",
+               "convex", "bounded", "robust")
+
+    def __init__(self, catalog_entries: list[Entry], titles: dict[str, str]):
+        rows = [" | ".join(self.COLUMNS), " | ".join("---" for _ in self.COLUMNS)]
+        for e in catalog_entries:
+            chapter = f"[{titles.get(e.chapter, e.chapter)}]({e.chapter}.ipynb)"
+            reference = f"`{e.reference}`" if e.reference else "—"
+            rows.append(" | ".join([
+                f"`lossbook.{e.name}`", e.task, e.summary, e.input_kind, reference, chapter,
+                _yes_no(e.convex), _yes_no(e.bounded), _yes_no(e.robust),
+            ]))
+        self.text = "\n".join(f"| {row} |" for row in rows) + "\n"
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def chapter_titles(directory) -> dict[str, str]:
+    """``{stem: title}`` for the notebooks in ``directory``, from each one's first heading."""
+    import json
+    from pathlib import Path
+
+    titles = {}
+    for path in sorted(Path(directory).glob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        for cell in cells:
+            source = "".join(cell["source"])
+            if cell["cell_type"] == "markdown" and source.startswith("# "):
+                titles[path.stem] = source.splitlines()[0][2:].strip()
+                break
+    return titles
+
+
+def zoo(titles: dict[str, str] | None = None) -> ZooTable:
+    """Every catalogued loss as one table (``titles`` maps chapter stems to titles)."""
+    return ZooTable(entries(), titles or {})

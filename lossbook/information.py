@@ -447,7 +447,7 @@ CATALOG = (
           reference="torch.nn.functional.kl_div", input_kind="log-probabilities",
           convex=True, bounded=False, robust=False),
     Entry(js_divergence, chapter="04_entropy_cross_entropy_kl", task="distribution matching",
-          summary=r"$\frac12 \mathrm{KL}(p\|m) + \frac12 \mathrm{KL}(q\|m)$",
+          summary=r"$\frac12 \mathrm{KL}(p \Vert m) + \frac12 \mathrm{KL}(q \Vert m)$",
           reference="scipy.spatial.distance.jensenshannon", input_kind="probabilities",
           convex=True, bounded=True, robust=True),
     Entry(zero_one_loss, chapter="04_entropy_cross_entropy_kl", task="classification (evaluation)",

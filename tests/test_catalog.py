@@ -53,6 +53,8 @@ def test_entry_is_exported_and_documented(entry):
     doc = inspect.getdoc(entry.function)
     assert doc and "Reference" in doc or entry.reference is None
     assert entry.summary and entry.task and entry.input_kind
+    for text in (entry.summary, entry.task, entry.input_kind, entry.reference or ""):
+        assert "|" not in text, "a '|' would split the loss-zoo table's cell (use \\Vert)"
 
 
 TORCH_NAMED = [e for e in ENTRIES if (e.reference or "").startswith("torch.nn.functional.")]

@@ -15,6 +15,7 @@ from tests.test_catalog import toc_files
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
 MAX_CELL_LINES = 15
+MAX_LINE_LENGTH = 80  # wider code scrolls sideways in the book's column
 
 
 def requirement_names(requirements) -> dict[str, str]:
@@ -89,6 +90,8 @@ def test_notebook_cells_are_short_and_never_hide_failures(path):
     for cell in cells[1:]:
         source = "".join(cell["source"])
         assert len(source.splitlines()) <= MAX_CELL_LINES, f"cell too long:\n{source}"
+        wide = [line for line in source.splitlines() if len(line) > MAX_LINE_LENGTH]
+        assert not wide, f"lines over {MAX_LINE_LENGTH} characters: {wide}"
         if "NBVAL_IGNORE_OUTPUT" in source:  # only for honest non-determinism (timings)…
             assert "assert" in source, "…and then the cell asserts what matters itself"
         assert "NBVAL_SKIP" not in source and "NBVAL_RAISES_EXCEPTION" not in source
