@@ -7,6 +7,7 @@ on a GPU and chooses its own precision):
 * :func:`fmt` turns a scalar, tensor, array or list into text with ``decimals`` fixed decimals;
 * :func:`show` prints ``label: value``;
 * :func:`compare` prints a value next to its reference and fails the cell if they disagree;
+* :func:`contrast` prints a wrong value next to the right one and fails the cell if they agree;
 * :func:`table` prints aligned columns;
 * :func:`show_source` displays a function's source, so the book never drifts from the package.
 
@@ -26,6 +27,7 @@ import torch
 DECIMALS = 4
 EDGE_ITEMS = 3  # like torch: arrays longer than SUMMARISE_ABOVE print their ends and "..."
 SUMMARISE_ABOVE = 12
+LINE_WIDTH = 88  # longer lines wrap onto one line per value
 
 
 def _as_array(value) -> np.ndarray:
@@ -128,6 +130,37 @@ def compare(
         print(f"{label} ({names[0]} = {names[1]}):\n{names[0]}:\n{a}\n{names[1]}:\n{b}")
     else:
         print(f"{label}: {names[0]} {a} = {names[1]} {b}")
+
+
+def contrast(
+    label: str,
+    wrong,
+    right,
+    *,
+    names: tuple[str, str] = ("note", "correct"),
+    decimals: int = DECIMALS,
+) -> None:
+    """Print a wrong value beside the right one and raise ``AssertionError`` if they agree.
+
+    Values are numbers, tensors or strings (an error message, a corrected word). The errata
+    use it: the cell fails if the "wrong" value ever turns out to equal the right one (to
+    ``torch.allclose``'s tolerances), so a correction can never go stale.
+    """
+    if _agree(wrong, right):
+        raise AssertionError(f"{label}: {names[0]} and {names[1]} agree; nothing to correct")
+    a, b = fmt(wrong, decimals), fmt(right, decimals)
+    line = f"{label}: {names[0]} {a}, {names[1]} {b}"
+    if "\n" in a or "\n" in b or len(line) > LINE_WIDTH:
+        print(f"{label}:\n  {names[0]}: {a}\n  {names[1]}: {b}".replace("\n[", "\n  ["))
+    else:
+        print(line)
+
+
+def _agree(a, b) -> bool:
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    a, b = _as_tensor(a).double(), _as_tensor(b).double()
+    return a.shape == b.shape and torch.allclose(a, b, equal_nan=True)
 
 
 def table(columns: Mapping[str, Sequence], decimals: int = DECIMALS) -> None:

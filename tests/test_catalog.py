@@ -75,3 +75,33 @@ def test_reference_callable_is_none_when_absent_or_not_importable():
     assert entry.reference_callable() is None
     with pytest.raises(KeyError, match="no catalogued loss"):
         catalog.find("no_such_loss")
+
+
+# Names that mark a function as a loss (or a distance used as one), so it belongs in the zoo.
+LOSS_SUFFIXES = ("_loss", "_divergence", "_distance")
+TORCH_LOSS_NAMES = {"cross_entropy", "kl_div", "binary_cross_entropy",
+                    "binary_cross_entropy_with_logits"}
+
+
+def defined_functions():
+    """Every public function defined (not imported) in a lossbook module with a CATALOG."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(lossbook.__path__):
+        module = importlib.import_module(f"lossbook.{info.name}")
+        if info.name.startswith("_") or not hasattr(module, "CATALOG"):
+            continue
+        for name, value in vars(module).items():
+            if inspect.isfunction(value) and value.__module__ == module.__name__ and (
+                    not name.startswith("_")):
+                yield name, value
+
+
+def test_every_loss_of_the_package_is_catalogued():
+    catalogued = {e.function for e in ENTRIES}
+    losses = {name: f for name, f in defined_functions()
+              if name.endswith(LOSS_SUFFIXES) or name in TORCH_LOSS_NAMES}
+    assert {"cross_entropy", "kl_div", "nll_loss", "js_divergence"} <= set(losses)
+    missing = sorted(name for name, f in losses.items() if f not in catalogued)
+    assert not missing, f"losses without a catalog entry (add one to CATALOG): {missing}"

@@ -87,3 +87,25 @@ def test_source_shows_the_package_code():
     source = display.Source(display.fmt)
     assert repr(source).startswith("def fmt(")
     assert source._repr_markdown_().startswith("```python\ndef fmt(")
+
+
+def test_contrast_prints_wrong_beside_right(capsys):
+    display.contrast("gradient", torch.tensor([0.497, -0.503]), torch.tensor([0.301, -0.503]))
+    assert capsys.readouterr().out == (
+        "gradient: note [ 0.4970, -0.5030], correct [ 0.3010, -0.5030]\n"
+    )
+    display.contrast("word", "Smogid", "sigmoid", names=("typo", "fixed"))
+    assert capsys.readouterr().out == "word: typo Smogid, fixed sigmoid\n"
+
+
+@pytest.mark.parametrize("wrong, right", [(0.25, 0.25), ("same", "same"), ([1.0, 2.0], [1.0, 2.0])])
+def test_contrast_fails_the_cell_when_nothing_is_wrong(wrong, right):
+    with pytest.raises(AssertionError, match="agree; nothing to correct"):
+        display.contrast("value", wrong, right)
+
+
+def test_contrast_puts_long_values_on_their_own_lines(capsys):
+    display.contrast("error", "RuntimeError: " + "x" * 80, "returns 1.0000")
+    assert capsys.readouterr().out == (
+        "error:\n  note: RuntimeError: " + "x" * 80 + "\n  correct: returns 1.0000\n"
+    )
