@@ -21,6 +21,25 @@ from lossbook.information import (
     softplus,
     zero_one_loss,
 )
+from lossbook.norms import (
+    l0_norm,
+    l1_norm,
+    l1_penalty,
+    l2_norm,
+    l2_penalty,
+    linf_norm,
+    lp_norm,
+    soft_threshold,
+)
+from lossbook.regression import (
+    huber_loss,
+    l1_loss,
+    log_cosh_loss,
+    mse_loss,
+    quantile_loss,
+    rmse_loss,
+    smooth_l1_loss,
+)
 
 __version__ = "0.1.0"
 
@@ -29,4 +48,8 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "entropy",
     "js_divergence", "kl_div", "label_smoothing", "log_softmax", "logsumexp", "nll_loss",
     "softmax", "softplus", "zero_one_loss",
+    "l0_norm", "l1_norm", "l1_penalty", "l2_norm", "l2_penalty", "linf_norm", "lp_norm",
+    "soft_threshold",
+    "huber_loss", "l1_loss", "log_cosh_loss", "mse_loss", "quantile_loss", "rmse_loss",
+    "smooth_l1_loss",
 ]
