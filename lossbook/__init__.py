@@ -21,6 +21,14 @@ from lossbook.information import (
     softplus,
     zero_one_loss,
 )
+from lossbook.likelihood import (
+    bernoulli_log_likelihood,
+    binomial_pmf,
+    fit_mle,
+    gaussian_nll_loss,
+    laplace_nll,
+    poisson_nll_loss,
+)
 
 __version__ = "0.1.0"
 
@@ -29,4 +37,6 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "entropy",
     "js_divergence", "kl_div", "label_smoothing", "log_softmax", "logsumexp", "nll_loss",
     "softmax", "softplus", "zero_one_loss",
+    "bernoulli_log_likelihood", "binomial_pmf", "fit_mle", "gaussian_nll_loss", "laplace_nll",
+    "poisson_nll_loss",
 ]

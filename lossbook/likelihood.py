@@ -296,11 +296,16 @@ def fit_mle(
     like ``init``) and the NLL before each step and after the last, shape ``(steps + 1,)``.
     """
     single = isinstance(init, torch.Tensor)
-    params = [t.detach().clone().requires_grad_() for t in ((init,) if single else init)]
-    for i, p in enumerate(params):
-        check.floating(f"init[{i}]" if not single else "init", p)
+    inits = (init,) if single else tuple(init)
+    for i, t in enumerate(inits):
+        check.floating("init" if single else f"init[{i}]", t)
+    params = [t.detach().clone().requires_grad_() for t in inits]
     if optimizer == "lbfgs":
-        opt = torch.optim.LBFGS(params, lr=lr or 1.0, max_iter=1,
+        # max_eval must be set: torch's default (max_iter * 5 // 4 = 1) stops the line search
+        # before its first move, and the parameters never change; tight tolerances so a
+        # float64 fit reaches many digits instead of stopping where the NLL looks flat
+        opt = torch.optim.LBFGS(params, lr=lr or 1.0, max_iter=1, max_eval=25,
+                                tolerance_grad=1e-10, tolerance_change=1e-14,
                                 line_search_fn="strong_wolfe")
     elif optimizer == "adam":
         opt = torch.optim.Adam(params, lr=lr or 0.05)
@@ -332,6 +337,6 @@ CATALOG = (
           convex=True, bounded=False, robust=False),
     Entry(laplace_nll, chapter="03_maximum_likelihood",
           task="robust regression with predicted scale",
-          summary=r"$\log b + |y - \mu| / b$", reference=None,
+          summary=r"$\log b + \vert y - \mu \vert / b$", reference=None,
           input_kind="location and scale", convex=False, bounded=False, robust=True),
 )

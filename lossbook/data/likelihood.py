@@ -50,7 +50,7 @@ def counts(n: int, intercept: float, slope: float, *, seed: int, device=None,
 
 
 def noise_std(x: torch.Tensor) -> torch.Tensor:
-    """The true noise level of :func:`heteroscedastic`: 0.05 at x = 0, growing to 0.55 at |x| = 3."""
+    """The true noise level of :func:`heteroscedastic`: 0.05 at x = 0, 0.55 at |x| = 3."""
     return 0.05 + x.abs() / 6
 
 
