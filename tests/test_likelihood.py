@@ -244,8 +244,9 @@ def test_fit_mle_gaussian_mean_and_log_variance_with_adam():
     mu, log_var = lik.fit_mle(nll, init, steps=50).estimate
     assert math.isclose(mu.item(), x.mean().item(), abs_tol=1e-6)
     assert math.isclose(log_var.exp().item(), x.var(correction=0).item(), rel_tol=1e-5)
-    (mu_adam,) = lik.fit_mle(lambda m: ((x - m) ** 2).mean(), (torch.zeros(1, dtype=torch.float64),),
-                             steps=400, optimizer="adam", lr=0.1).estimate
+    zero = (torch.zeros(1, dtype=torch.float64),)
+    (mu_adam,) = lik.fit_mle(lambda m: ((x - m) ** 2).mean(), zero, steps=400, optimizer="adam",
+                             lr=0.1).estimate
     assert math.isclose(mu_adam.item(), x.mean().item(), abs_tol=1e-2)
 
 
