@@ -39,6 +39,13 @@ from lossbook.regression import (
     quantile_loss,
     rmse_loss,
     smooth_l1_loss,
+from lossbook.likelihood import (
+    bernoulli_log_likelihood,
+    binomial_pmf,
+    fit_mle,
+    gaussian_nll_loss,
+    laplace_nll,
+    poisson_nll_loss,
 )
 
 __version__ = "0.1.0"
@@ -52,4 +59,6 @@ __all__ = [
     "soft_threshold",
     "huber_loss", "l1_loss", "log_cosh_loss", "mse_loss", "quantile_loss", "rmse_loss",
     "smooth_l1_loss",
+    "bernoulli_log_likelihood", "binomial_pmf", "fit_mle", "gaussian_nll_loss", "laplace_nll",
+    "poisson_nll_loss",
 ]
