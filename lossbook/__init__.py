@@ -21,6 +21,16 @@ from lossbook.information import (
     softplus,
     zero_one_loss,
 )
+from lossbook.classification import (
+    class_balanced_weights,
+    exponential_loss,
+    large_margin_psi,
+    large_margin_softmax_logits,
+    large_margin_softmax_loss,
+    logistic_loss,
+    sigmoid_focal_loss,
+    softmax_focal_loss,
+)
 
 __version__ = "0.1.0"
 
@@ -29,4 +39,7 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "entropy",
     "js_divergence", "kl_div", "label_smoothing", "log_softmax", "logsumexp", "nll_loss",
     "softmax", "softplus", "zero_one_loss",
+    "class_balanced_weights", "exponential_loss", "large_margin_psi",
+    "large_margin_softmax_logits", "large_margin_softmax_loss", "logistic_loss",
+    "sigmoid_focal_loss", "softmax_focal_loss",
 ]
