@@ -6,6 +6,16 @@ Torch-named losses are available at the top level, so ``lossbook.cross_entropy``
 """
 
 from lossbook import catalog, data, display, grading, plot, runtime
+from lossbook.classification import (
+    class_balanced_weights,
+    exponential_loss,
+    large_margin_psi,
+    large_margin_softmax_logits,
+    large_margin_softmax_loss,
+    logistic_loss,
+    sigmoid_focal_loss,
+    softmax_focal_loss,
+)
 from lossbook.information import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -20,16 +30,6 @@ from lossbook.information import (
     softmax,
     softplus,
     zero_one_loss,
-)
-from lossbook.classification import (
-    class_balanced_weights,
-    exponential_loss,
-    large_margin_psi,
-    large_margin_softmax_logits,
-    large_margin_softmax_loss,
-    logistic_loss,
-    sigmoid_focal_loss,
-    softmax_focal_loss,
 )
 
 __version__ = "0.1.0"

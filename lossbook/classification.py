@@ -255,7 +255,8 @@ def large_margin_softmax_loss(
     r"""L-Softmax loss: softmax cross-entropy of :func:`large_margin_softmax_logits`.
 
     $$ \ell_i = -\log \frac{e^{\|W_{y_i}\|\|x_i\|\psi(\theta_{y_i})}}
-       {e^{\|W_{y_i}\|\|x_i\|\psi(\theta_{y_i})} + \sum_{j \ne y_i} e^{\|W_j\|\|x_i\|\cos\theta_j}} $$
+       {e^{\|W_{y_i}\|\|x_i\|\psi(\theta_{y_i})}
+        + \sum_{j \ne y_i} e^{\|W_j\|\|x_i\|\cos\theta_j}} $$
 
     With $m = 1$ (and any ``beta``) it is ``cross_entropy(input @ weight.T, target)``. For
     $m > 1$ the true class must win by an angular margin: with equal norms, class 1 beats

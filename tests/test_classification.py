@@ -113,14 +113,14 @@ def test_sigmoid_focal_loss_defaults_are_torchvisions():
     assert cls.sigmoid_focal_loss(x, y).shape == (4, 3)  # reduction="none" by default
 
 
-def test_gamma_0_without_alpha_is_bce_with_logits(device, dtype):
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_gamma_0_without_alpha_is_bce_with_logits(device, dtype, reduction):
     x = randn(7, 3, dtype=dtype, device=device, scale=4)
     y = rand(7, 3, seed=2, dtype=dtype, device=device)
-    for reduction in REDUCTIONS:
-        assert_matches(lambda a, b: cls.sigmoid_focal_loss(a, b, alpha=-1, gamma=0,
-                                                           reduction=reduction),
-                       lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction=reduction),
-                       x, y)
+    assert_matches(lambda a, b: cls.sigmoid_focal_loss(a, b, alpha=-1, gamma=0,
+                                                       reduction=reduction),
+                   lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction=reduction),
+                   x, y)
 
 
 def test_gamma_0_with_alpha_is_alpha_weighted_bce():
