@@ -362,7 +362,8 @@ CATALOG = (
           convex=None, bounded=False, robust=False),
     Entry(large_margin_softmax_loss, chapter="05_classification_losses",
           task="multi-class classification, feature learning",
-          summary=r"softmax CE with $\|W_y\|\|x\|\psi(\theta_y)$ as the true logit",
+          summary=r"softmax CE with $\Vert W_y\Vert \Vert x\Vert \psi(\theta_y)$ as the "
+                  "true logit",
           reference=None, input_kind="features and class weights",
           convex=None, bounded=False, robust=False),
     Entry(exponential_loss, chapter="05_classification_losses",
