@@ -6,6 +6,16 @@ Torch-named losses are available at the top level, so ``lossbook.cross_entropy``
 """
 
 from lossbook import catalog, data, display, grading, plot, runtime
+from lossbook.classification import (
+    class_balanced_weights,
+    exponential_loss,
+    large_margin_psi,
+    large_margin_softmax_logits,
+    large_margin_softmax_loss,
+    logistic_loss,
+    sigmoid_focal_loss,
+    softmax_focal_loss,
+)
 from lossbook.information import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -61,4 +71,7 @@ __all__ = [
     "smooth_l1_loss",
     "bernoulli_log_likelihood", "binomial_pmf", "fit_mle", "gaussian_nll_loss", "laplace_nll",
     "poisson_nll_loss",
+    "class_balanced_weights", "exponential_loss", "large_margin_psi",
+    "large_margin_softmax_logits", "large_margin_softmax_loss", "logistic_loss",
+    "sigmoid_focal_loss", "softmax_focal_loss",
 ]
