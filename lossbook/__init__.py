@@ -6,6 +6,16 @@ Torch-named losses are available at the top level, so ``lossbook.cross_entropy``
 """
 
 from lossbook import catalog, data, display, grading, plot, runtime
+from lossbook.embedding import (
+    batch_all,
+    batch_hard,
+    contrastive_loss,
+    cosine_embedding_loss,
+    info_nce_loss,
+    pairwise_distance,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from lossbook.information import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -30,16 +40,6 @@ from lossbook.margin import (
     multilabel_soft_margin_loss,
     soft_margin_loss,
     squared_hinge_loss,
-)
-from lossbook.embedding import (
-    batch_all,
-    batch_hard,
-    contrastive_loss,
-    cosine_embedding_loss,
-    info_nce_loss,
-    pairwise_distance,
-    triplet_margin_loss,
-    triplet_margin_with_distance_loss,
 )
 
 __version__ = "0.1.0"

@@ -94,7 +94,8 @@ def test_binary_hinges_reject_labels_outside_plus_minus_one(fn):
 def test_soft_margin_loss_matches_torch(device, dtype, reduction):
     x = randn(5, 7, dtype=dtype, device=device, scale=3)
     y = signs(5, 7, seed=1, dtype=dtype, device=device)
-    assert_matches(constant_target(margin.soft_margin_loss), constant_target(F.soft_margin_loss), x, y, reduction=reduction)
+    assert_matches(constant_target(margin.soft_margin_loss),
+                   constant_target(F.soft_margin_loss), x, y, reduction=reduction)
 
 
 def test_soft_margin_loss_zero_target_is_log_two_like_torch():
