@@ -15,6 +15,15 @@ from lossbook.classification import (
     logistic_loss,
     sigmoid_focal_loss,
     softmax_focal_loss,
+from lossbook.embedding import (
+    batch_all,
+    batch_hard,
+    contrastive_loss,
+    cosine_embedding_loss,
+    info_nce_loss,
+    pairwise_distance,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
 )
 from lossbook.information import (
     binary_cross_entropy,
@@ -56,6 +65,15 @@ from lossbook.likelihood import (
     gaussian_nll_loss,
     laplace_nll,
     poisson_nll_loss,
+from lossbook.margin import (
+    hinge_embedding_loss,
+    hinge_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+    squared_hinge_loss,
 )
 
 __version__ = "0.1.0"
@@ -74,4 +92,9 @@ __all__ = [
     "class_balanced_weights", "exponential_loss", "large_margin_psi",
     "large_margin_softmax_logits", "large_margin_softmax_loss", "logistic_loss",
     "sigmoid_focal_loss", "softmax_focal_loss",
+    "hinge_embedding_loss", "hinge_loss", "margin_ranking_loss", "multi_margin_loss",
+    "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
+    "squared_hinge_loss",
+    "batch_all", "batch_hard", "contrastive_loss", "cosine_embedding_loss", "info_nce_loss",
+    "pairwise_distance", "triplet_margin_loss", "triplet_margin_with_distance_loss",
 ]

@@ -1,0 +1,277 @@
+"""Margin losses: hinge and its relatives for binary, multi-class, multi-label and ranking tasks.
+
+Chapter: *Margin losses* (``chapters/06_margin_losses``).
+
+A margin loss charges a prediction for being on the right side of a boundary by *too little*:
+for a score $f$ and a label $y \\in \\{-1, +1\\}$ the **margin** is $y f$, and the loss is zero
+once the margin exceeds a threshold. Every torch-named function here keeps the name, argument
+order, defaults and reduction semantics of ``torch.nn.functional`` (without the deprecated
+``size_average``/``reduce``); the tests compare them with torch in value and gradient.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from lossbook import _checks as check
+from lossbook._reduce import reduce
+from lossbook.catalog import Entry
+from lossbook.information import binary_cross_entropy_with_logits, softplus
+
+
+def _signed_labels(target: torch.Tensor, input: torch.Tensor) -> torch.Tensor:
+    """Validate ``target`` as labels in {-1, +1} shaped like ``input``; return them as floats."""
+    check.tensor("target", target)
+    check.same_shape("input", input, "target", target)
+    check.values_in("target", target, (-1, 1))
+    return target.to(input.dtype)
+
+
+# --------------------------------------------------------------------------- binary
+def hinge_loss(
+    input: torch.Tensor, target: torch.Tensor, margin: float = 1.0, reduction: str = "mean"
+) -> torch.Tensor:
+    r"""Hinge loss $\ell = \max(0,\ m - y f)$ for scores $f$ and labels $y \in \{-1, +1\}$.
+
+    The loss of the soft-margin support vector machine (Cortes & Vapnik, 1995) with the usual
+    $m = 1$: zero when the margin $y f$ is at least $m$, otherwise $m - y f$ — piecewise
+    linear, with a kink at $y f = m$ where autograd takes the zero branch. ``input`` holds raw
+    scores (no sigmoid), ``target`` the labels in {-1, +1} (any dtype), same shape.
+
+    Reference: ``sklearn.metrics.hinge_loss`` (its mean, arguments in the order
+    ``(y_true, pred_decision)``); Cortes & Vapnik (1995).
+    """
+    check.floating("input", input)
+    check.reduction(reduction)
+    y = _signed_labels(target, input)
+    return reduce(torch.relu(margin - y * input), reduction)
+
+
+def squared_hinge_loss(
+    input: torch.Tensor, target: torch.Tensor, margin: float = 1.0, reduction: str = "mean"
+) -> torch.Tensor:
+    r"""Squared hinge $\ell = \max(0,\ m - y f)^2$ for scores $f$ and labels $y \in \{-1, +1\}$.
+
+    The L2-SVM loss: differentiable everywhere (its gradient $-2y\max(0, m - yf)$ fades to zero
+    at the margin instead of jumping), but quadratic for badly misclassified points, so less
+    robust to outliers than the hinge. scikit-learn's ``LinearSVC`` uses it by default.
+
+    Reference: ``sklearn.svm.LinearSVC(loss="squared_hinge")``.
+    """
+    check.floating("input", input)
+    check.reduction(reduction)
+    y = _signed_labels(target, input)
+    return reduce(torch.relu(margin - y * input) ** 2, reduction)
+
+
+def soft_margin_loss(
+    input: torch.Tensor, target: torch.Tensor, reduction: str = "mean"
+) -> torch.Tensor:
+    r"""Logistic loss $\ell = \log(1 + e^{-y f})$ for scores $f$ and targets $y$ (usually ±1).
+
+    A smooth hinge: for large margins it decays like $e^{-y f}$ instead of reaching zero, and
+    it equals ``binary_cross_entropy_with_logits(f, (1 + y) / 2)`` for $y = \pm 1$. torch does
+    not check the targets: $y = 0$ gives the constant $\log 2$. ``'mean'`` averages over every
+    element. Computed as $\mathrm{softplus}(-y f)$ (log-sum-exp), so a margin of $-10^4$ gives
+    $10^4$ and the gradient $-y\,\sigma(-y f)$; torch's ``log1p(exp(-y f))`` overflows to
+    ``inf`` there (from $-y f \approx 89$ in float32, 710 in float64) and its gradient to NaN.
+
+    Reference: ``torch.nn.functional.soft_margin_loss``.
+    """
+    check.floating("input", input)
+    check.tensor("target", target)
+    check.same_shape("input", input, "target", target)
+    check.reduction(reduction)
+    return reduce(softplus(-target.to(input.dtype) * input), reduction)
+
+
+# --------------------------------------------------------------------------- pairs
+def margin_ranking_loss(
+    input1: torch.Tensor,
+    input2: torch.Tensor,
+    target: torch.Tensor,
+    margin: float = 0,
+    reduction: str = "mean",
+) -> torch.Tensor:
+    r"""Pairwise ranking hinge $\ell = \max(0,\ -y\,(x_1 - x_2) + m)$.
+
+    ``target`` $y = 1$ says $x_1$ should score higher than $x_2$ by at least ``margin``;
+    $y = -1$ says the opposite. The loss is symmetric: swapping the inputs and negating $y$
+    gives the same value. Inputs broadcast but must have the same number of dimensions, as in
+    torch; targets are not checked (a 0 target gives $\max(0, m)$).
+
+    Reference: ``torch.nn.functional.margin_ranking_loss``; Herbrich et al. (2000).
+    """
+    check.floating("input1", input1)
+    check.floating("input2", input2)
+    check.tensor("target", target)
+    check.reduction(reduction)
+    for name, t in (("input2", input2), ("target", target)):
+        if t.dim() != input1.dim():
+            raise ValueError(f"{name}: expected {input1.dim()} dimensions (as input1), "
+                             f"got {t.dim()}")
+    return reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+def hinge_embedding_loss(
+    input: torch.Tensor, target: torch.Tensor, margin: float = 1.0, reduction: str = "mean"
+) -> torch.Tensor:
+    r"""$\ell = x$ if $y = 1$, $\max(0,\ m - x)$ if $y = -1$, for a *distance* $x \ge 0$.
+
+    Similar pairs ($y = 1$) are pulled together by charging their distance; dissimilar pairs
+    ($y = -1$) are pushed to at least ``margin`` apart. torch builds the loss from two masks,
+    $x\,[y \ne -1] + \max(0, m - x)\,[y \ne 1]$, so a target outside {-1, +1} (such as 0)
+    silently adds **both** terms; lossbook does the same.
+
+    Reference: ``torch.nn.functional.hinge_embedding_loss``.
+    """
+    check.floating("input", input)
+    check.tensor("target", target)
+    check.reduction(reduction)
+    zero = torch.zeros_like(input)
+    pull = torch.where(target != -1, input, zero)
+    push = torch.where(target != 1, (margin - input).clamp(min=0), zero)
+    return reduce(pull + push, reduction)
+
+
+# --------------------------------------------------------------------------- multi-class
+def _check_scores_and_indices(input, target):
+    """(C,) scores with a () target, or (N, C) with (N,); return the number of classes."""
+    check.floating("input", input)
+    check.integer("target", target)
+    if input.dim() not in (1, 2):
+        raise ValueError(f"input: expected shape (C,) or (N, C), got {tuple(input.shape)}")
+    check.shape("target", target, input.shape[:-1], "input's shape without the class dimension")
+    return input.shape[-1]
+
+
+def multi_margin_loss(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: torch.Tensor | None = None,
+    reduction: str = "mean",
+) -> torch.Tensor:
+    r"""Multi-class hinge (Weston & Watkins, 1999), summed over **every** wrong class:
+
+    $$\ell(x, y) = \frac{w_y}{C} \sum_{j \ne y} \max(0,\ m - x_y + x_j)^p,$$
+
+    for scores $x$ of shape (C,) or (N, C) and class-index targets $y$. ``p`` is the exponent
+    of the hinge, 1 or 2 (anything else raises, as in torch). ``weight`` (C,) multiplies the
+    loss of a sample by its class's weight *after* the power — what torch computes, although
+    its documentation writes $\max(0, w_y(m - x_y + x_j))^p$. ``'mean'`` averages over samples.
+
+    Reference: ``torch.nn.functional.multi_margin_loss``; Weston & Watkins (1999).
+    """
+    num_classes = _check_scores_and_indices(input, target)
+    check.reduction(reduction)
+    if p not in (1, 2):
+        raise ValueError(f"p: only 1 and 2 are supported (the hinge's exponent), got {p}")
+    if weight is not None:
+        check.floating("weight", weight)
+        check.shape("weight", weight, (num_classes,), "one weight per class")
+    check.class_indices("target", target, num_classes)
+
+    x_y = input.gather(-1, target.unsqueeze(-1))  # the true class's score, kept as (..., 1)
+    hinge = torch.relu(margin - x_y + input) ** p
+    wrong = F.one_hot(target, num_classes) == 0  # the j = y term (always m^p) is left out
+    loss = torch.where(wrong, hinge, torch.zeros_like(hinge)).sum(dim=-1) / num_classes
+    if weight is not None:
+        loss = loss * weight.to(input.dtype)[target]
+    return reduce(loss, reduction)
+
+
+def multilabel_margin_loss(
+    input: torch.Tensor, target: torch.Tensor, reduction: str = "mean"
+) -> torch.Tensor:
+    r"""Multi-label hinge: every target class must beat every other class by 1.
+
+    $$\ell(x, y) = \frac{1}{C} \sum_{j} \sum_{i \notin y} \max(0,\ 1 - (x_{y_j} - x_i)).$$
+
+    ``target`` is **not** a multi-hot vector: it holds class *indices*, shaped like ``input``
+    ((C,) or (N, C)), padded with -1; reading stops at the first -1, so ``[3, 0, -1, 1]`` means
+    classes {3, 0}. Every entry must lie in [-1, C). A class listed twice counts twice, as in
+    torch. ``input`` holds raw scores — no sigmoid. ``'mean'`` averages over samples.
+
+    Reference: ``torch.nn.functional.multilabel_margin_loss``.
+    """
+    check.floating("input", input)
+    check.integer("target", target)
+    check.reduction(reduction)
+    if input.dim() not in (1, 2):
+        raise ValueError(f"input: expected shape (C,) or (N, C), got {tuple(input.shape)}")
+    check.same_shape("input", input, "target", target)
+    num_classes = input.shape[-1]
+    out_of_range = (target < -1) | (target >= num_classes)
+    if bool(out_of_range.any()):  # the one sync
+        first = target[out_of_range].flatten()[0].item()
+        raise ValueError(f"target: class indices must be in [0, {num_classes}) or -1 "
+                         f"(padding), got {first}")
+
+    listed = (target >= 0).long().cumprod(dim=-1) == 1  # True up to the first -1
+    safe = torch.where(listed, target, torch.zeros_like(target))
+    is_target = (F.one_hot(safe, num_classes) * listed.unsqueeze(-1)).sum(dim=-2) > 0
+    x_target = input.gather(-1, safe)  # x_{y_j} for each listed slot j
+    # hinge[..., j, i] = max(0, 1 - (x_{y_j} - x_i)) for every pair (slot j, class i)
+    hinge = torch.relu(1 - x_target.unsqueeze(-1) + input.unsqueeze(-2))
+    pairs = listed.unsqueeze(-1) & ~is_target.unsqueeze(-2)
+    loss = torch.where(pairs, hinge, torch.zeros_like(hinge)).sum(dim=(-2, -1)) / num_classes
+    return reduce(loss, reduction)
+
+
+def multilabel_soft_margin_loss(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor | None = None,
+    reduction: str = "mean",
+) -> torch.Tensor:
+    r"""Mean over the classes of binary cross-entropy with logits:
+
+    $$\ell(x, y) = -\frac{1}{C} \sum_c w_c\,[y_c \log\sigma(x_c) + (1 - y_c)\log\sigma(-x_c)].$$
+
+    ``target`` is multi-hot (0/1 floats) shaped like ``input`` (…, C); despite the name this is
+    a logistic (cross-entropy) loss, not a hinge. ``weight`` multiplies each class's term and
+    broadcasts to ``input``. ``'mean'`` averages the per-sample losses.
+
+    Reference: ``torch.nn.functional.multilabel_soft_margin_loss``.
+    """
+    check.reduction(reduction)
+    per_class = binary_cross_entropy_with_logits(input, target, weight, reduction="none")
+    return reduce(per_class.mean(dim=-1), reduction)
+
+
+CATALOG = (
+    Entry(hinge_loss, chapter="06_margin_losses", task="binary classification",
+          summary=r"$\max(0, 1 - y f)$, $y = \pm 1$", reference="sklearn.metrics.hinge_loss",
+          input_kind="scores", convex=True, bounded=False, robust=False),
+    Entry(squared_hinge_loss, chapter="06_margin_losses", task="binary classification",
+          summary=r"$\max(0, 1 - y f)^2$", reference=None, input_kind="scores",
+          convex=True, bounded=False, robust=False),
+    Entry(soft_margin_loss, chapter="06_margin_losses", task="binary classification",
+          summary=r"$\log(1 + e^{-y f})$", reference="torch.nn.functional.soft_margin_loss",
+          input_kind="logits", convex=True, bounded=False, robust=False),
+    Entry(margin_ranking_loss, chapter="06_margin_losses", task="ranking (pairs)",
+          summary=r"$\max(0, -y(x_1 - x_2) + m)$",
+          reference="torch.nn.functional.margin_ranking_loss", input_kind="scores",
+          convex=True, bounded=False, robust=False),
+    Entry(hinge_embedding_loss, chapter="06_margin_losses", task="similarity (pairs)",
+          summary=r"$x$ if $y = 1$, $\max(0, m - x)$ if $y = -1$",
+          reference="torch.nn.functional.hinge_embedding_loss", input_kind="distances",
+          convex=True, bounded=False, robust=False),
+    Entry(multi_margin_loss, chapter="06_margin_losses", task="multi-class classification",
+          summary=r"$\frac1C \sum_{j \ne y} \max(0, m - x_y + x_j)^p$",
+          reference="torch.nn.functional.multi_margin_loss", input_kind="scores",
+          convex=True, bounded=False, robust=False),
+    Entry(multilabel_margin_loss, chapter="06_margin_losses",
+          task="multi-label classification",
+          summary=r"$\frac1C \sum_{j \in y} \sum_{i \notin y} \max(0, 1 - x_j + x_i)$",
+          reference="torch.nn.functional.multilabel_margin_loss", input_kind="scores",
+          convex=True, bounded=False, robust=False),
+    Entry(multilabel_soft_margin_loss, chapter="06_margin_losses",
+          task="multi-label classification",
+          summary=r"mean over classes of BCE with logits",
+          reference="torch.nn.functional.multilabel_soft_margin_loss", input_kind="logits",
+          convex=True, bounded=False, robust=False),
+)
