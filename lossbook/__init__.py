@@ -21,6 +21,12 @@ from lossbook.information import (
     softplus,
     zero_one_loss,
 )
+from lossbook.perceptual import (
+    feature_reconstruction_loss,
+    gram_matrix,
+    style_loss,
+    total_variation,
+)
 
 __version__ = "0.1.0"
 
@@ -29,4 +35,5 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "entropy",
     "js_divergence", "kl_div", "label_smoothing", "log_softmax", "logsumexp", "nll_loss",
     "softmax", "softplus", "zero_one_loss",
+    "feature_reconstruction_loss", "gram_matrix", "style_loss", "total_variation",
 ]
