@@ -293,7 +293,7 @@ CATALOG = (
           reference=None, input_kind="feature maps per layer", convex=False, bounded=False,
           robust=False),
     Entry(total_variation, chapter="10_perceptual_style", task="image smoothness prior",
-          summary=r"$\sum |x_{i+1,j} - x_{i,j}| + |x_{i,j+1} - x_{i,j}|$",
+          summary=r"$\sum \lvert x_{i+1,j} - x_{i,j}\rvert + \lvert x_{i,j+1} - x_{i,j}\rvert$",
           reference="kornia.losses.total_variation", input_kind="images", convex=True,
           bounded=False, robust=True),
 )
