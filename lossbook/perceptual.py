@@ -31,24 +31,28 @@ def _feature_maps(name: str, value) -> None:
         )
 
 
-# --------------------------------------------------------------------------- Gram matrix
-def gram_matrix(features: torch.Tensor, normalize: bool = True) -> torch.Tensor:
+# Functions the chapter shows with show_source keep their lines within 75 characters, the
+# width of the book's code column.
+# ------------------------------------------------------------------ Gram matrix
+def gram_matrix(features: torch.Tensor,
+                normalize: bool = True) -> torch.Tensor:
     r"""Gram matrix of feature maps, one $C \times C$ matrix per sample.
 
-    $$ G_{c c'} = \frac{1}{C H W} \sum_{h=1}^{H} \sum_{w=1}^{W} \phi_{c h w}\, \phi_{c' h w}
-       \qquad\text{i.e.}\qquad G = \frac{\Phi \Phi^\top}{C H W}, $$
+    $$ G_{c c'} = \frac{1}{C H W} \sum_{h=1}^{H} \sum_{w=1}^{W}
+       \phi_{c h w}\, \phi_{c' h w}, \qquad
+       G = \frac{\Phi \Phi^\top}{C H W}, $$
 
-    where $\Phi$ is the $C \times HW$ matrix whose rows are the flattened channels. Entry
-    $(c, c')$ is the uncentred covariance (the mean over positions of the product) of channels
-    $c$ and $c'$, divided by $C$. It is symmetric and positive semi-definite, and it does not
-    depend on where in the image a feature occurs: permuting the $HW$ positions leaves it
-    unchanged. Its size depends only on $C$, so images of different sizes can be compared.
+    where $\Phi$ is the $C \times HW$ matrix whose rows are the flattened
+    channels. Entry $(c, c')$ is the uncentred covariance (mean over
+    positions of the product) of channels $c$ and $c'$, divided by $C$.
+    $G$ is symmetric and positive semi-definite; permuting the $HW$
+    positions leaves it unchanged; its size depends only on $C$.
 
-    ``features``: (N, C, H, W) gives (N, C, C); (C, H, W) gives (C, C). ``normalize=False``
-    returns $\Phi\Phi^\top$ without the $1/(CHW)$ (Gatys et al. divide the style loss by
-    $4 C^2 (HW)^2$ instead).
+    ``features``: (N, C, H, W) gives (N, C, C); (C, H, W) gives (C, C).
+    ``normalize=False`` returns $\Phi\Phi^\top$ without the $1/(CHW)$
+    (Gatys et al. divide the style loss by $4 C^2 (HW)^2$ instead).
 
-    Reference: Johnson, Alahi & Fei-Fei (2016); Gatys, Ecker & Bethge (2015).
+    Reference: Johnson, Alahi & Fei-Fei (2016); Gatys et al. (2015).
     """
     _feature_maps("features", features)
     channels, height, width = features.shape[-3:]
@@ -57,19 +61,20 @@ def gram_matrix(features: torch.Tensor, normalize: bool = True) -> torch.Tensor:
     return gram / (channels * height * width) if normalize else gram
 
 
-# --------------------------------------------------------------------------- losses
+# ------------------------------------------------------------------ losses
 def feature_reconstruction_loss(
     input: torch.Tensor, target: torch.Tensor, reduction: str = "mean"
 ) -> torch.Tensor:
-    r"""Feature reconstruction loss: squared Euclidean distance of feature maps over $CHW$.
+    r"""Squared Euclidean distance of feature maps, divided by $CHW$.
 
     $$ \ell_{\text{feat}}^{\phi, j}(\hat y, y) = \frac{1}{C_j H_j W_j}
        \lVert \phi_j(\hat y) - \phi_j(y) \rVert_2^2 $$
 
-    for one sample, where ``input`` $= \phi_j(\hat y)$ and ``target`` $= \phi_j(y)$ are
-    the feature maps of layer $j$, shape (N, C, H, W) or (C, H, W). ``'none'`` returns one
-    value per sample (shape (N,), or () unbatched); ``'mean'`` averages them over the batch,
-    which makes the result equal to ``mse_loss(input, target)``; ``'sum'`` adds them up.
+    per sample; ``input`` $= \phi_j(\hat y)$ and ``target`` $= \phi_j(y)$
+    are layer $j$'s feature maps, shape (N, C, H, W) or (C, H, W).
+    ``'none'``: one value per sample, shape (N,) (or () unbatched);
+    ``'mean'``: their batch mean, equal to ``mse_loss(input, target)``;
+    ``'sum'``: their sum.
 
     Reference: Johnson, Alahi & Fei-Fei (2016).
     """
@@ -77,7 +82,8 @@ def feature_reconstruction_loss(
     _feature_maps("target", target)
     check.same_shape("input", input, "target", target)
     check.reduction(reduction)
-    per_sample = ((input - target) ** 2).mean(dim=(-3, -2, -1))  # ‖·‖² / (C·H·W)
+    squared = (input - target) ** 2
+    per_sample = squared.mean(dim=(-3, -2, -1))  # ‖·‖² / (C·H·W)
     return reduce(per_sample, reduction)
 
 
@@ -87,62 +93,72 @@ def style_loss(
     weights: Mapping[str, float] | None = None,
     reduction: str = "mean",
 ) -> torch.Tensor:
-    r"""Style reconstruction loss: weighted squared Frobenius distance of Gram matrices.
+    r"""Weighted squared Frobenius distance of Gram matrices.
 
     $$ \ell_{\text{style}}(\hat y, y) = \sum_{j \in J} w_j\,
        \lVert G_j(\hat y) - G_j(y) \rVert_F^2 $$
 
-    with $G_j$ the normalised :func:`gram_matrix` of layer $j$'s feature maps. ``input`` and
-    ``target`` map layer names to feature maps (as :class:`FeatureExtractor` returns them);
-    the layers $J$ are the keys of ``weights``, or every key of ``input`` with $w_j = 1$
-    when ``weights`` is None. A target may have a different height and width than the input
-    (only the channels must agree) and a batch of 1, which is broadcast against the input's
-    batch. Reductions act over the batch, as in :func:`feature_reconstruction_loss`.
+    with $G_j$ the normalised :func:`gram_matrix` of layer $j$.
+    ``input`` and ``target`` map layer names to feature maps (as
+    :class:`FeatureExtractor` returns them). The layers $J$ are the keys
+    of ``weights``, or all of ``input``'s with $w_j = 1$ if it is None.
+    A target may have another height and width (the channels must agree)
+    and a batch of 1, broadcast against the input's. Reductions act over
+    the batch, as in :func:`feature_reconstruction_loss`.
 
-    Reference: Johnson, Alahi & Fei-Fei (2016); Gatys, Ecker & Bethge (2016).
+    Reference: Johnson, Alahi & Fei-Fei (2016); Gatys et al. (2016).
     """
     check.reduction(reduction)
     for name, value in (("input", input), ("target", target)):
         if not isinstance(value, Mapping):
-            raise TypeError(f"{name}: expected a mapping of layer names to feature maps, "
-                            f"got {type(value).__name__}")
-    weights = {layer: 1.0 for layer in input} if weights is None else dict(weights)
+            raise TypeError(f"{name}: expected a mapping of layer names "
+                            f"to feature maps, got {type(value).__name__}")
+    if weights is None:
+        weights = {layer: 1.0 for layer in input}
     if not weights:
         raise ValueError("weights: expected at least one layer")
     total = 0.0
     for layer, weight in weights.items():
-        for name, value in (("input", input), ("target", target)):
-            if layer not in value:
-                raise ValueError(f"{name}: no feature maps for layer {layer!r}")
-            _feature_maps(f"{name}[{layer!r}]", value[layer])
+        for name, maps in (("input", input), ("target", target)):
+            if layer not in maps:
+                raise ValueError(
+                    f"{name}: no feature maps for layer {layer!r}")
+            _feature_maps(f"{name}[{layer!r}]", maps[layer])
         ours, theirs = input[layer], target[layer]
         if ours.shape[-3] != theirs.shape[-3]:
-            raise ValueError(f"target[{layer!r}]: expected {ours.shape[-3]} channels (as the "
-                             f"input), got {theirs.shape[-3]}")
+            raise ValueError(
+                f"target[{layer!r}]: expected {ours.shape[-3]} channels "
+                f"(as the input), got {theirs.shape[-3]}")
         difference = gram_matrix(ours) - gram_matrix(theirs)
-        total = total + weight * (difference**2).sum(dim=(-2, -1))  # squared Frobenius norm
+        frobenius2 = (difference**2).sum(dim=(-2, -1))
+        total = total + weight * frobenius2
     return reduce(total, reduction)
 
 
-def total_variation(img: torch.Tensor, reduction: str = "sum") -> torch.Tensor:
-    r"""Anisotropic total variation: absolute differences of vertical and horizontal neighbours.
+def total_variation(img: torch.Tensor,
+                    reduction: str = "sum") -> torch.Tensor:
+    r"""Anisotropic total variation of each image plane.
 
-    $$ \mathrm{TV}(x) = \sum_{i=1}^{H-1} \sum_{j=1}^{W} |x_{i+1, j} - x_{i, j}|
-       + \sum_{i=1}^{H} \sum_{j=1}^{W-1} |x_{i, j+1} - x_{i, j}| $$
+    $$ \mathrm{TV}(x) = \sum_{i=1}^{H-1} \sum_{j=1}^{W}
+       \lvert x_{i+1, j} - x_{i, j}\rvert
+       + \sum_{i=1}^{H} \sum_{j=1}^{W-1}
+       \lvert x_{i, j+1} - x_{i, j}\rvert $$
 
-    for each image plane of ``img``, shape (\*, H, W); the result has shape (\*), e.g. one
-    value per sample and channel for (N, C, H, W). Sum over it for a scalar loss.
-    ``reduction='sum'`` is the formula above; ``'mean'`` divides each of the two sums by its
-    number of terms, $(H-1)W$ and $H(W-1)$, which makes the value independent of the
-    resolution. These are kornia's conventions: ``ones`` gives 0 and
-    ``arange(16).reshape(4, 4)`` gives $3 \cdot 4 \cdot 4 + 4 \cdot 3 \cdot 1 = 60$ (``'sum'``)
-    or $4 + 1 = 5$ (``'mean'``). The gradient of $|\cdot|$ at a zero difference is taken as 0.
+    ``img`` has shape (\*, H, W); the result has shape (\*), e.g. one
+    value per sample and channel for (N, C, H, W): sum it for a loss.
+    ``'sum'`` is the formula; ``'mean'`` divides each of the two sums by
+    its number of terms, $(H-1)W$ and $H(W-1)$, so the value does not grow
+    with the resolution. These are kornia's conventions: ``ones`` gives 0,
+    ``arange(16).reshape(4, 4)`` gives $12 \cdot 4 + 12 \cdot 1 = 60$
+    (``'sum'``) or $4 + 1 = 5$ (``'mean'``). The gradient of $\lvert\cdot
+    \rvert$ at a zero difference is taken as 0.
 
-    Reference: ``kornia.losses.total_variation``; Rudin, Osher & Fatemi (1992).
+    Reference: ``kornia.losses.total_variation``; Rudin et al. (1992).
     """
     check.floating("img", img)
     if img.dim() < 2:
-        raise ValueError(f"img: expected shape (*, H, W), got {tuple(img.shape)}")
+        raise ValueError(
+            f"img: expected shape (*, H, W), got {tuple(img.shape)}")
     check.reduction(reduction, ("mean", "sum"))
     vertical = (img[..., 1:, :] - img[..., :-1, :]).abs()
     horizontal = (img[..., :, 1:] - img[..., :, :-1]).abs()
