@@ -74,6 +74,11 @@ from lossbook.margin import (
     multilabel_soft_margin_loss,
     soft_margin_loss,
     squared_hinge_loss,
+from lossbook.perceptual import (
+    feature_reconstruction_loss,
+    gram_matrix,
+    style_loss,
+    total_variation,
 )
 
 __version__ = "0.1.0"
@@ -97,4 +102,5 @@ __all__ = [
     "squared_hinge_loss",
     "batch_all", "batch_hard", "contrastive_loss", "cosine_embedding_loss", "info_nce_loss",
     "pairwise_distance", "triplet_margin_loss", "triplet_margin_with_distance_loss",
+    "feature_reconstruction_loss", "gram_matrix", "style_loss", "total_variation",
 ]
