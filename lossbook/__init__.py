@@ -22,6 +22,21 @@ from lossbook.information import (
     zero_one_loss,
 )
 
+from lossbook.gan import (
+    cycle_consistency_loss,
+    d_loss_hinge,
+    d_loss_lsgan,
+    d_loss_minimax,
+    d_loss_wasserstein,
+    g_loss_hinge,
+    g_loss_lsgan,
+    g_loss_minimax,
+    g_loss_nonsaturating,
+    g_loss_wasserstein,
+    gradient_penalty,
+    r1_penalty,
+)
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -29,4 +44,7 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "entropy",
     "js_divergence", "kl_div", "label_smoothing", "log_softmax", "logsumexp", "nll_loss",
     "softmax", "softplus", "zero_one_loss",
+    "cycle_consistency_loss", "d_loss_hinge", "d_loss_lsgan", "d_loss_minimax",
+    "d_loss_wasserstein", "g_loss_hinge", "g_loss_lsgan", "g_loss_minimax",
+    "g_loss_nonsaturating", "g_loss_wasserstein", "gradient_penalty", "r1_penalty",
 ]
