@@ -6,6 +6,20 @@ Torch-named losses are available at the top level, so ``lossbook.cross_entropy``
 """
 
 from lossbook import catalog, data, display, grading, plot, runtime
+from lossbook.gan import (
+    cycle_consistency_loss,
+    d_loss_hinge,
+    d_loss_lsgan,
+    d_loss_minimax,
+    d_loss_wasserstein,
+    g_loss_hinge,
+    g_loss_lsgan,
+    g_loss_minimax,
+    g_loss_nonsaturating,
+    g_loss_wasserstein,
+    gradient_penalty,
+    r1_penalty,
+)
 from lossbook.information import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -20,21 +34,6 @@ from lossbook.information import (
     softmax,
     softplus,
     zero_one_loss,
-)
-
-from lossbook.gan import (
-    cycle_consistency_loss,
-    d_loss_hinge,
-    d_loss_lsgan,
-    d_loss_minimax,
-    d_loss_wasserstein,
-    g_loss_hinge,
-    g_loss_lsgan,
-    g_loss_minimax,
-    g_loss_nonsaturating,
-    g_loss_wasserstein,
-    gradient_penalty,
-    r1_penalty,
 )
 
 __version__ = "0.1.0"

@@ -13,12 +13,13 @@ def _cases() -> list[Case]:
     real = data.randn(8, 1, seed=11, dtype=torch.float64) * 3
     fake = data.randn(8, 1, seed=12, dtype=torch.float64) * 3
     extreme = torch.tensor([-1e4, -50.0, 0.0, 50.0, 1e4])
+    # no score exactly at a hinge's kink (+-1), where the derivative is not defined
+    spread_real = torch.linspace(-2.75, 3.25, 7, dtype=torch.float64)
+    spread_fake = torch.linspace(-2.5, 2.5, 6, dtype=torch.float64)
     return [
         Case("random scores, batches of 8", (real, fake)),
         Case("different batch sizes (8 real, 5 fake)", (real, fake[:5])),
-        Case("scores on both sides of the margins", (torch.linspace(-2.75, 3.25, 7, dtype=torch.float64),
-                                                     torch.linspace(-2.5, 2.5, 6,
-                                                                    dtype=torch.float64))),
+        Case("scores on both sides of the margins", (spread_real, spread_fake)),
         Case("extreme logits ±1e4, float32", (extreme, extreme.flip(0))),
     ]
 
@@ -29,5 +30,6 @@ def grade_d_loss_minimax(student_fn) -> Report:
 
 
 def grade_d_loss_hinge(student_fn) -> Report:
-    """``student_fn(real, fake)``: mean of $\\max(0, 1 - D(x))$ plus mean of $\\max(0, 1 + D(G(z)))$."""
+    """``student_fn(real, fake)``: mean of $\\max(0, 1 - D(x))$ plus mean of
+    $\\max(0, 1 + D(G(z)))$."""
     return grade(student_fn, d_loss_hinge, _cases(), title="Grading d_loss_hinge(real, fake)")
