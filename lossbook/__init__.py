@@ -24,6 +24,19 @@ from lossbook.embedding import (
     pairwise_distance,
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
+from lossbook.gan import (
+    cycle_consistency_loss,
+    d_loss_hinge,
+    d_loss_lsgan,
+    d_loss_minimax,
+    d_loss_wasserstein,
+    g_loss_hinge,
+    g_loss_lsgan,
+    g_loss_minimax,
+    g_loss_nonsaturating,
+    g_loss_wasserstein,
+    gradient_penalty,
+    r1_penalty,
 )
 from lossbook.information import (
     binary_cross_entropy,
@@ -103,4 +116,7 @@ __all__ = [
     "batch_all", "batch_hard", "contrastive_loss", "cosine_embedding_loss", "info_nce_loss",
     "pairwise_distance", "triplet_margin_loss", "triplet_margin_with_distance_loss",
     "feature_reconstruction_loss", "gram_matrix", "style_loss", "total_variation",
+    "cycle_consistency_loss", "d_loss_hinge", "d_loss_lsgan", "d_loss_minimax",
+    "d_loss_wasserstein", "g_loss_hinge", "g_loss_lsgan", "g_loss_minimax",
+    "g_loss_nonsaturating", "g_loss_wasserstein", "gradient_penalty", "r1_penalty",
 ]
