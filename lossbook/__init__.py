@@ -15,28 +15,7 @@ from lossbook.classification import (
     logistic_loss,
     sigmoid_focal_loss,
     softmax_focal_loss,
-from lossbook.embedding import (
-    batch_all,
-    batch_hard,
-    contrastive_loss,
-    cosine_embedding_loss,
-    info_nce_loss,
-    pairwise_distance,
-    triplet_margin_loss,
-    triplet_margin_with_distance_loss,
-from lossbook.gan import (
-    cycle_consistency_loss,
-    d_loss_hinge,
-    d_loss_lsgan,
-    d_loss_minimax,
-    d_loss_wasserstein,
-    g_loss_hinge,
-    g_loss_lsgan,
-    g_loss_minimax,
-    g_loss_nonsaturating,
-    g_loss_wasserstein,
-    gradient_penalty,
-    r1_penalty,
+)
 from lossbook.distances import (
     bhattacharyya_coefficient,
     bhattacharyya_distance,
@@ -58,6 +37,30 @@ from lossbook.distances import (
     standardized_euclidean,
     wasserstein_1d,
 )
+from lossbook.embedding import (
+    batch_all,
+    batch_hard,
+    contrastive_loss,
+    cosine_embedding_loss,
+    info_nce_loss,
+    pairwise_distance,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
+from lossbook.gan import (
+    cycle_consistency_loss,
+    d_loss_hinge,
+    d_loss_lsgan,
+    d_loss_minimax,
+    d_loss_wasserstein,
+    g_loss_hinge,
+    g_loss_lsgan,
+    g_loss_minimax,
+    g_loss_nonsaturating,
+    g_loss_wasserstein,
+    gradient_penalty,
+    r1_penalty,
+)
 from lossbook.information import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -73,6 +76,24 @@ from lossbook.information import (
     softplus,
     zero_one_loss,
 )
+from lossbook.likelihood import (
+    bernoulli_log_likelihood,
+    binomial_pmf,
+    fit_mle,
+    gaussian_nll_loss,
+    laplace_nll,
+    poisson_nll_loss,
+)
+from lossbook.margin import (
+    hinge_embedding_loss,
+    hinge_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+    squared_hinge_loss,
+)
 from lossbook.norms import (
     l0_norm,
     l1_norm,
@@ -83,6 +104,12 @@ from lossbook.norms import (
     lp_norm,
     soft_threshold,
 )
+from lossbook.perceptual import (
+    feature_reconstruction_loss,
+    gram_matrix,
+    style_loss,
+    total_variation,
+)
 from lossbook.regression import (
     huber_loss,
     l1_loss,
@@ -91,27 +118,6 @@ from lossbook.regression import (
     quantile_loss,
     rmse_loss,
     smooth_l1_loss,
-from lossbook.likelihood import (
-    bernoulli_log_likelihood,
-    binomial_pmf,
-    fit_mle,
-    gaussian_nll_loss,
-    laplace_nll,
-    poisson_nll_loss,
-from lossbook.margin import (
-    hinge_embedding_loss,
-    hinge_loss,
-    margin_ranking_loss,
-    multi_margin_loss,
-    multilabel_margin_loss,
-    multilabel_soft_margin_loss,
-    soft_margin_loss,
-    squared_hinge_loss,
-from lossbook.perceptual import (
-    feature_reconstruction_loss,
-    gram_matrix,
-    style_loss,
-    total_variation,
 )
 
 __version__ = "0.1.0"
@@ -121,26 +127,26 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "entropy",
     "js_divergence", "kl_div", "label_smoothing", "log_softmax", "logsumexp", "nll_loss",
     "softmax", "softplus", "zero_one_loss",
-    "l0_norm", "l1_norm", "l1_penalty", "l2_norm", "l2_penalty", "linf_norm", "lp_norm",
-    "soft_threshold",
-    "huber_loss", "l1_loss", "log_cosh_loss", "mse_loss", "quantile_loss", "rmse_loss",
-    "smooth_l1_loss",
-    "bernoulli_log_likelihood", "binomial_pmf", "fit_mle", "gaussian_nll_loss", "laplace_nll",
-    "poisson_nll_loss",
     "class_balanced_weights", "exponential_loss", "large_margin_psi",
     "large_margin_softmax_logits", "large_margin_softmax_loss", "logistic_loss",
     "sigmoid_focal_loss", "softmax_focal_loss",
-    "hinge_embedding_loss", "hinge_loss", "margin_ranking_loss", "multi_margin_loss",
-    "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
-    "squared_hinge_loss",
-    "batch_all", "batch_hard", "contrastive_loss", "cosine_embedding_loss", "info_nce_loss",
-    "pairwise_distance", "triplet_margin_loss", "triplet_margin_with_distance_loss",
-    "feature_reconstruction_loss", "gram_matrix", "style_loss", "total_variation",
-    "cycle_consistency_loss", "d_loss_hinge", "d_loss_lsgan", "d_loss_minimax",
-    "d_loss_wasserstein", "g_loss_hinge", "g_loss_lsgan", "g_loss_minimax",
-    "g_loss_nonsaturating", "g_loss_wasserstein", "gradient_penalty", "r1_penalty",
     "bhattacharyya_coefficient", "bhattacharyya_distance", "bray_curtis", "chebyshev",
     "correlation_distance", "cosine_distance", "euclidean", "hamming", "hellinger_distance",
     "js_distance", "mahalanobis", "manhattan", "minkowski", "mmd", "mmd_permutation_test",
     "sinkhorn_distance", "sinkhorn_plan", "standardized_euclidean", "wasserstein_1d",
+    "batch_all", "batch_hard", "contrastive_loss", "cosine_embedding_loss", "info_nce_loss",
+    "pairwise_distance", "triplet_margin_loss", "triplet_margin_with_distance_loss",
+    "cycle_consistency_loss", "d_loss_hinge", "d_loss_lsgan", "d_loss_minimax",
+    "d_loss_wasserstein", "g_loss_hinge", "g_loss_lsgan", "g_loss_minimax", "g_loss_nonsaturating",
+    "g_loss_wasserstein", "gradient_penalty", "r1_penalty",
+    "bernoulli_log_likelihood", "binomial_pmf", "fit_mle", "gaussian_nll_loss", "laplace_nll",
+    "poisson_nll_loss",
+    "hinge_embedding_loss", "hinge_loss", "margin_ranking_loss", "multi_margin_loss",
+    "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
+    "squared_hinge_loss",
+    "l0_norm", "l1_norm", "l1_penalty", "l2_norm", "l2_penalty", "linf_norm", "lp_norm",
+    "soft_threshold",
+    "feature_reconstruction_loss", "gram_matrix", "style_loss", "total_variation",
+    "huber_loss", "l1_loss", "log_cosh_loss", "mse_loss", "quantile_loss", "rmse_loss",
+    "smooth_l1_loss",
 ]
