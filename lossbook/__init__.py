@@ -104,6 +104,16 @@ from lossbook.norms import (
     lp_norm,
     soft_threshold,
 )
+from lossbook.overlap import (
+    box_iou,
+    box_iou_loss,
+    complete_box_iou_loss,
+    dice_loss,
+    distance_box_iou_loss,
+    generalized_box_iou_loss,
+    soft_jaccard_loss,
+    tversky_loss,
+)
 from lossbook.perceptual import (
     feature_reconstruction_loss,
     gram_matrix,
@@ -119,6 +129,7 @@ from lossbook.regression import (
     rmse_loss,
     smooth_l1_loss,
 )
+from lossbook.sequence import ctc_alignment_table, ctc_greedy_decode, ctc_loss
 
 __version__ = "0.1.0"
 
@@ -149,4 +160,7 @@ __all__ = [
     "feature_reconstruction_loss", "gram_matrix", "style_loss", "total_variation",
     "huber_loss", "l1_loss", "log_cosh_loss", "mse_loss", "quantile_loss", "rmse_loss",
     "smooth_l1_loss",
+    "box_iou", "box_iou_loss", "complete_box_iou_loss", "dice_loss", "distance_box_iou_loss",
+    "generalized_box_iou_loss", "soft_jaccard_loss", "tversky_loss",
+    "ctc_alignment_table", "ctc_greedy_decode", "ctc_loss",
 ]
