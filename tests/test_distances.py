@@ -198,6 +198,8 @@ def test_correlation_of_a_constant_vector_is_nan_like_scipy():
 def test_bray_curtis_of_two_zero_vectors_is_nan_like_scipy():
     zero = torch.zeros(3, dtype=torch.float64)
     assert math.isnan(dist.bray_curtis(zero, zero).item())
+    with np.errstate(invalid="ignore"):
+        assert math.isnan(spd.braycurtis(zero.numpy(), zero.numpy()))
 
 
 def test_cosine_and_correlation_are_clipped_to_zero_two():
