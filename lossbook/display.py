@@ -9,6 +9,7 @@ on a GPU and chooses its own precision):
 * :func:`compare` prints a value next to its reference and fails the cell if they disagree;
 * :func:`contrast` prints a wrong value next to the right one and fails the cell if they agree;
 * :func:`table` prints aligned columns;
+* :func:`settled` checks that a result of training prints the same on any device;
 * :func:`show_source` displays a function's source, so the book never drifts from the package.
 
 A value that rounds to zero prints without a sign (``0.0000``, never ``-0.0000``): its sign
@@ -154,6 +155,29 @@ def contrast(
         print(f"{label}:\n  {names[0]}: {a}\n  {names[1]}: {b}".replace("\n[", "\n  ["))
     else:
         print(line)
+
+
+def settled(value, decimals: int = DECIMALS, tolerance: float | None = None):
+    """Return ``value`` unchanged after checking that it prints the same on any device.
+
+    A number that comes out of training (an accuracy, a mean IoU) moves in its last bits
+    between CPU and CUDA. Printed with ``decimals`` decimals, it keeps its text as long as
+    every entry lies more than ``tolerance`` from a rounding boundary; otherwise this raises
+    ``AssertionError``, and the author prints fewer decimals instead of a claim that a GPU
+    could contradict. The default tolerance is a fifth of the last printed digit
+    (0.002 at 2 decimals). Use it inside :func:`show` or :func:`table`:
+    ``show("test accuracy", settled(accuracy, decimals=2))``.
+    """
+    array = np.atleast_1d(_as_array(value)).astype(np.float64).ravel()
+    scale = 10.0**decimals
+    tolerance = 0.2 / scale if tolerance is None else tolerance
+    for x in array:
+        low, high = np.round((x - tolerance) * scale), np.round((x + tolerance) * scale)
+        if low != high:
+            raise AssertionError(
+                f"{x!r} is within {tolerance} of a rounding boundary at {decimals} decimals: "
+                "another device may print it differently; print fewer decimals")
+    return value
 
 
 def _agree(a, b) -> bool:

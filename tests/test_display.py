@@ -109,3 +109,15 @@ def test_contrast_puts_long_values_on_their_own_lines(capsys):
     assert capsys.readouterr().out == (
         "error:\n  note: RuntimeError: " + "x" * 80 + "\n  correct: returns 1.0000\n"
     )
+
+
+def test_settled_returns_values_that_print_the_same_on_any_device():
+    assert display.settled(0.9012, decimals=2) == 0.9012
+    values = torch.tensor([0.30, 0.72])
+    assert display.settled(values, decimals=1, tolerance=0.01) is values
+
+
+@pytest.mark.parametrize("value, decimals", [(0.4498, 1), (0.12501, 2), (2.5996, 0)])
+def test_settled_rejects_values_near_a_rounding_boundary(value, decimals):
+    with pytest.raises(AssertionError, match="rounding boundary"):
+        display.settled(value, decimals=decimals)
