@@ -16,6 +16,21 @@ def generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+def randn(*shape, seed=0, dtype=torch.float64, device="cpu", scale=1.0) -> torch.Tensor:
+    """Standard normal samples from a seeded CPU generator, moved to ``device``."""
+    return (torch.randn(*shape, generator=generator(seed), dtype=dtype) * scale).to(device)
+
+
+def rand(*shape, seed=0, dtype=torch.float64, device="cpu") -> torch.Tensor:
+    """Uniform [0, 1) samples from a seeded CPU generator, moved to ``device``."""
+    return torch.rand(*shape, generator=generator(seed), dtype=dtype).to(device)
+
+
+def classes(*shape, num_classes, seed=0, device="cpu") -> torch.Tensor:
+    """Class indices in [0, num_classes) from a seeded CPU generator, moved to ``device``."""
+    return torch.randint(0, num_classes, shape, generator=generator(seed)).to(device)
+
+
 def leaf(t: torch.Tensor) -> torch.Tensor:
     """A fresh leaf tensor that requires grad (floating point) or a plain copy (integer)."""
     t = t.detach().clone()

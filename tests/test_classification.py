@@ -18,22 +18,10 @@ from lossbook.grading.classification import (
     grade_effective_number_weights,
     grade_sigmoid_focal_loss,
 )
-from tests.reference import TOLERANCES, assert_matches, generator
+from tests.reference import TOLERANCES, assert_matches, classes, rand, randn
 
 REDUCTIONS = ["none", "mean", "sum"]
 LOW_PRECISION = [torch.float16, torch.bfloat16]
-
-
-def randn(*shape, seed=0, dtype=torch.float64, device="cpu", scale=1.0):
-    return (torch.randn(*shape, generator=generator(seed), dtype=dtype) * scale).to(device)
-
-
-def rand(*shape, seed=0, dtype=torch.float64, device="cpu"):
-    return torch.rand(*shape, generator=generator(seed), dtype=dtype).to(device)
-
-
-def classes(*shape, num_classes, seed=0, device="cpu"):
-    return torch.randint(0, num_classes, shape, generator=generator(seed)).to(device)
 
 
 def signs(*shape, seed=0, dtype=torch.float64, device="cpu"):

@@ -18,17 +18,9 @@ from scipy.optimize import linear_sum_assignment
 import lossbook
 import lossbook.distances as dist
 from lossbook.grading.distances import grade_mmd_unbiased, grade_wasserstein_sorted
-from tests.reference import assert_matches, generator
+from tests.reference import assert_matches, generator, rand, randn
 
 REDUCTIONS = ["none", "mean", "sum"]
-
-
-def randn(*shape, seed=0, dtype=torch.float64, device="cpu", scale=1.0):
-    return (torch.randn(*shape, generator=generator(seed), dtype=dtype) * scale).to(device)
-
-
-def rand(*shape, seed=0, dtype=torch.float64, device="cpu"):
-    return torch.rand(*shape, generator=generator(seed), dtype=dtype).to(device)
 
 
 def probabilities(*shape, seed=0, dtype=torch.float64, device="cpu"):

@@ -16,13 +16,9 @@ from hypothesis import strategies as st
 import lossbook
 import lossbook.embedding as emb
 from lossbook.grading.embedding import grade_triplet_loss
-from tests.reference import assert_matches, generator
+from tests.reference import assert_matches, generator, randn
 
 REDUCTIONS = ["none", "mean", "sum"]
-
-
-def randn(*shape, seed=0, dtype=torch.float64, device="cpu", scale=1.0):
-    return (torch.randn(*shape, generator=generator(seed), dtype=dtype) * scale).to(device)
 
 
 def signs(*shape, seed=0, device="cpu"):

@@ -13,13 +13,9 @@ import lossbook
 import lossbook.gan as gan
 from lossbook.data import gan as gan_data
 from lossbook.grading.gan import grade_d_loss_hinge, grade_d_loss_minimax
-from tests.reference import assert_matches, generator
+from tests.reference import assert_matches, generator, randn
 
 REDUCTIONS = ["none", "mean", "sum"]
-
-
-def randn(*shape, seed=0, dtype=torch.float64, device="cpu", scale=1.0):
-    return (torch.randn(*shape, generator=generator(seed), dtype=dtype) * scale).to(device)
 
 
 def _reduce(x, reduction):

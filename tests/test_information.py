@@ -13,21 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lossbook.information as info
-from tests.reference import assert_matches, generator
+from tests.reference import assert_matches, classes, rand, randn
 
 REDUCTIONS = ["none", "mean", "sum"]
-
-
-def randn(*shape, seed=0, dtype=torch.float64, device="cpu", scale=1.0):
-    return (torch.randn(*shape, generator=generator(seed), dtype=dtype) * scale).to(device)
-
-
-def rand(*shape, seed=0, dtype=torch.float64, device="cpu"):
-    return torch.rand(*shape, generator=generator(seed), dtype=dtype).to(device)
-
-
-def classes(*shape, num_classes, seed=0, device="cpu"):
-    return torch.randint(0, num_classes, shape, generator=generator(seed)).to(device)
 
 
 # --------------------------------------------------------------------------- softmax family

@@ -14,17 +14,9 @@ from hypothesis import strategies as st
 import lossbook.likelihood as lik
 from lossbook.data import likelihood as lik_data
 from lossbook.grading import likelihood as lik_grading
-from tests.reference import assert_matches, generator
+from tests.reference import assert_matches, generator, rand, randn
 
 REDUCTIONS = ["none", "mean", "sum"]
-
-
-def randn(*shape, seed=0, dtype=torch.float64, device="cpu", scale=1.0):
-    return (torch.randn(*shape, generator=generator(seed), dtype=dtype) * scale).to(device)
-
-
-def rand(*shape, seed=0, dtype=torch.float64, device="cpu"):
-    return torch.rand(*shape, generator=generator(seed), dtype=dtype).to(device)
 
 
 # --------------------------------------------------------------------------- the coin

@@ -12,21 +12,13 @@ from hypothesis import strategies as st
 import lossbook
 import lossbook.margin as margin
 from lossbook.grading.margin import grade_multi_margin_loss
-from tests.reference import assert_matches, generator
+from tests.reference import assert_matches, classes, generator, randn
 
 REDUCTIONS = ["none", "mean", "sum"]
 
 
-def randn(*shape, seed=0, dtype=torch.float64, device="cpu", scale=1.0):
-    return (torch.randn(*shape, generator=generator(seed), dtype=dtype) * scale).to(device)
-
-
 def signs(*shape, seed=0, dtype=torch.float64, device="cpu"):
     return (torch.randint(0, 2, shape, generator=generator(seed)) * 2 - 1).to(device, dtype)
-
-
-def classes(*shape, num_classes, seed=0, device="cpu"):
-    return torch.randint(0, num_classes, shape, generator=generator(seed)).to(device)
 
 
 def constant_target(fn):

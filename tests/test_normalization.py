@@ -7,11 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from lossbook.normalization import batch_norm, skewness
-from tests.reference import assert_matches, generator
-
-
-def randn(*shape, seed=0, dtype=torch.float64, device="cpu"):
-    return torch.randn(*shape, generator=generator(seed), dtype=dtype).to(device)
+from tests.reference import assert_matches, randn
 
 
 @pytest.mark.parametrize("shape", [(8, 3), (4, 3, 5), (2, 3, 4, 4)])

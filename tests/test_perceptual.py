@@ -27,11 +27,7 @@ from lossbook.perceptual import (
     total_variation,
 )
 from lossbook.plot import images as plot_images
-from tests.reference import assert_matches, generator
-
-
-def randn(*shape, seed=0, device="cpu", dtype=torch.float64):
-    return torch.randn(shape, generator=generator(seed), dtype=dtype).to(device)
+from tests.reference import assert_matches, generator, randn
 
 
 # ------------------------------------------------------------------ references (from the papers)
