@@ -6,6 +6,7 @@ Torch-named losses are available at the top level, so ``lossbook.cross_entropy``
 """
 
 from lossbook import catalog, data, display, grading, plot, runtime
+from lossbook._numerics import log_softmax, logsumexp, softmax, softplus
 from lossbook.classification import (
     class_balanced_weights,
     exponential_loss,
@@ -69,11 +70,7 @@ from lossbook.information import (
     js_divergence,
     kl_div,
     label_smoothing,
-    log_softmax,
-    logsumexp,
     nll_loss,
-    softmax,
-    softplus,
     zero_one_loss,
 )
 from lossbook.likelihood import (

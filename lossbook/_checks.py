@@ -1,12 +1,26 @@
 """Input validation shared by every loss.
 
-Each check raises a ``TypeError`` or ``ValueError`` whose message starts with the argument's
-name and says what was expected and what arrived, e.g.
-``target: class indices must be in [0, 5), got 7``.
+Each check raises an error whose message starts with the argument's name and says what was
+expected and what arrived, e.g. ``target: class indices must be in [0, 5), got 7``.
 
-Value checks (ranges, class indices) need the data, which on a GPU means one device-to-host
-synchronisation. Every check here costs at most one, and a loss calls at most one of them
-(``unit_interval`` takes several tensors for that reason).
+**Error types.** lossbook is a drop-in for ``torch.nn.functional``, whose own checks raise
+``RuntimeError`` (mostly) or ``ValueError`` (sometimes) for the same mistake. So that code
+written against torch keeps working, lossbook's errors are *both*:
+
+* :class:`ArgumentError` — a bad value, shape or range — is a ``ValueError`` and a
+  ``RuntimeError``;
+* :class:`ArgumentTypeError` — a tensor of the wrong kind (integer where floats are needed,
+  a plain number where a tensor is) — is a ``TypeError``, a ``ValueError`` and a
+  ``RuntimeError``.
+
+``except ValueError``, ``except RuntimeError`` and (for types) ``except TypeError`` all catch
+them. Raise them through these helpers, never a bare ``ValueError``.
+
+**One synchronisation.** Value checks (ranges, class indices) need the data, which on a GPU
+means one device-to-host synchronisation. :func:`values` takes every rule of a call at once
+and syncs once; the other value checks are written with it. Under ``torch.compile`` the data
+are not known while tracing, so value checks are skipped there (``torch.compiler
+.is_compiling()``); shape and type checks, which need no data, always run.
 """
 
 from __future__ import annotations
@@ -16,30 +30,53 @@ import torch
 REDUCTIONS = ("none", "mean", "sum")
 
 
+class ArgumentError(ValueError, RuntimeError):
+    """A bad argument value, shape or range; caught by ``except ValueError`` or
+    ``except RuntimeError`` (torch raises either for the same mistake)."""
+
+
+class ArgumentTypeError(TypeError, ValueError, RuntimeError):
+    """An argument of the wrong type or dtype; also a ``ValueError`` and a ``RuntimeError``."""
+
+
+def compiling() -> bool:
+    """True while ``torch.compile`` traces: data-dependent checks must not run then."""
+    return torch.compiler.is_compiling()
+
+
 def tensor(name: str, value) -> None:
     """``value`` must be a ``torch.Tensor``."""
     if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{name}: expected a torch.Tensor, got {type(value).__name__}")
+        raise ArgumentTypeError(f"{name}: expected a torch.Tensor, got {type(value).__name__}")
 
 
 def floating(name: str, value) -> None:
     """``value`` must be a floating-point tensor (float16, bfloat16, float32, float64)."""
     tensor(name, value)
     if not value.is_floating_point():
-        raise TypeError(f"{name}: expected a floating-point tensor, got {value.dtype}")
+        raise ArgumentTypeError(f"{name}: expected a floating-point tensor, got {value.dtype}")
 
 
 def integer(name: str, value, what: str = "class indices") -> None:
     """``value`` must be an integer tensor (class indices are never floats)."""
     tensor(name, value)
     if value.is_floating_point() or value.is_complex() or value.dtype == torch.bool:
-        raise TypeError(f"{name}: expected integer {what} (e.g. torch.long), got {value.dtype}")
+        raise ArgumentTypeError(
+            f"{name}: expected integer {what} (e.g. torch.long), got {value.dtype}")
+
+
+def same_dtype(name: str, value: torch.Tensor, like_name: str, like: torch.Tensor) -> None:
+    """``value`` must have ``like``'s dtype (torch refuses, e.g., a float64 weight for float32
+    logits rather than converting it)."""
+    if value.dtype != like.dtype:
+        raise ArgumentTypeError(
+            f"{name}: expected dtype {like.dtype} (the dtype of {like_name}), got {value.dtype}")
 
 
 def same_shape(name_a: str, a: torch.Tensor, name_b: str, b: torch.Tensor) -> None:
     """``b`` must have exactly the shape of ``a``."""
     if a.shape != b.shape:
-        raise ValueError(
+        raise ArgumentError(
             f"{name_b}: expected shape {tuple(a.shape)} (the shape of {name_a}), "
             f"got {tuple(b.shape)}"
         )
@@ -49,7 +86,7 @@ def shape(name: str, value: torch.Tensor, expected: tuple[int, ...], meaning: st
     """``value.shape`` must equal ``expected``; ``meaning`` explains where it comes from."""
     if tuple(value.shape) != tuple(expected):
         hint = f" ({meaning})" if meaning else ""
-        raise ValueError(
+        raise ArgumentError(
             f"{name}: expected shape {tuple(expected)}{hint}, got {tuple(value.shape)}"
         )
 
@@ -58,33 +95,66 @@ def reduction(value: str, allowed: tuple[str, ...] = REDUCTIONS) -> None:
     """``value`` must be one of ``allowed``."""
     if value not in allowed:
         options = ", ".join(repr(a) for a in allowed)
-        raise ValueError(f"reduction: expected one of {options}, got {value!r}")
+        raise ArgumentError(f"reduction: expected one of {options}, got {value!r}")
+
+
+def number(name: str, value, ok: bool, expected: str) -> None:
+    """A plain-number hyper-parameter: ``ok`` must hold, else ``name: expected …, got value``."""
+    if not ok:
+        raise ArgumentError(f"{name}: expected {expected}, got {value!r}")
+
+
+def _first_failure(rules) -> tuple[int, object] | None:
+    """``(index of the first failing rule, its first bad value)``, or None; one sync."""
+    rules = [(i, r) for i, r in enumerate(rules) if r[1].numel()]
+    if not rules or compiling():
+        return None
+    flags = torch.stack([(~r[2]).any() for _, r in rules]).tolist()  # the one sync
+    for (i, (_, value, ok, _)), flag in zip(rules, flags):
+        if flag:
+            return i, value.expand_as(ok)[~ok].flatten()[0].item()
+    return None
+
+
+def _text(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else f"{value}"
+
+
+def values(*rules: tuple[str, torch.Tensor, torch.Tensor, str]) -> None:
+    """Each rule is ``(name, values, ok, expected)``: ``ok`` (broadcast from ``values``) must
+    hold everywhere, else ``ArgumentError("name: expected <expected>, got <first bad value>")``.
+
+    All rules are tested with a single device synchronisation; empty tensors pass; nothing is
+    tested while ``torch.compile`` traces.
+    """
+    failure = _first_failure(rules)
+    if failure is not None:
+        index, first = failure
+        name, _, _, expected = rules[index]
+        raise ArgumentError(f"{name}: expected {expected}, got {_text(first)}")
 
 
 def unit_interval(**tensors: torch.Tensor) -> None:
-    """Every named tensor must lie in [0, 1] (probabilities); NaN is rejected too.
+    """Every named tensor must lie in [0, 1] (probabilities); NaN is rejected, as torch's
+    ``binary_cross_entropy`` rejects it.
 
     All tensors are tested with a single device synchronisation.
     """
-    names = list(tensors)
-    bad = [~((t >= 0) & (t <= 1)) for t in tensors.values()]
-    flags = torch.stack([b.any() for b in bad]).tolist()  # the one sync
-    for name, flag, mask, t in zip(names, flags, bad, tensors.values()):
-        if flag:
-            first = t[mask].flatten()[0].item()
-            raise ValueError(f"{name}: expected probabilities in [0, 1], got {first:g}")
+    values(*((name, t, (t >= 0) & (t <= 1), "probabilities in [0, 1]")
+             for name, t in tensors.items()))
 
 
 def class_indices(
     name: str, target: torch.Tensor, num_classes: int, ignore_index: int | None = None
 ) -> None:
     """Class indices must lie in [0, num_classes), except entries equal to ``ignore_index``."""
-    out_of_range = (target < 0) | (target >= num_classes)
+    ok = (target >= 0) & (target < num_classes)
     if ignore_index is not None:
-        out_of_range &= target != ignore_index
-    if bool(out_of_range.any()):  # the one sync
-        first = target[out_of_range].flatten()[0].item()
-        raise ValueError(f"{name}: class indices must be in [0, {num_classes}), got {first}")
+        ok |= target == ignore_index
+    failure = _first_failure([(name, target, ok, "")])
+    if failure is not None:
+        raise ArgumentError(
+            f"{name}: class indices must be in [0, {num_classes}), got {_text(failure[1])}")
 
 
 def values_in(name: str, value: torch.Tensor, allowed: tuple[float, ...]) -> None:
@@ -92,7 +162,5 @@ def values_in(name: str, value: torch.Tensor, allowed: tuple[float, ...]) -> Non
     ok = torch.zeros_like(value, dtype=torch.bool)
     for a in allowed:
         ok |= value == a
-    if not bool(ok.all()):  # the one sync
-        first = value[~ok].flatten()[0].item()
-        options = ", ".join(f"{a:g}" for a in allowed)
-        raise ValueError(f"{name}: expected values in {{{options}}}, got {first:g}")
+    options = ", ".join(f"{a:g}" for a in allowed)
+    values((name, value, ok, f"values in {{{options}}}"))

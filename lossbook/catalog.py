@@ -12,6 +12,18 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
+
+
+class Sample(NamedTuple):
+    """Inputs for one call of a catalogued loss: ``function(*args, **kwargs)``.
+
+    ``args[0]`` is the prediction (logits, probabilities, boxes, embeddings, ...): the tensor
+    the catalog's properties (convex, bounded, robust) are stated in.
+    """
+
+    args: tuple
+    kwargs: dict = {}
 
 
 @dataclass(frozen=True)
@@ -24,6 +36,10 @@ class Entry:
     ``chapter`` is a notebook's file stem in ``chapters/``. The three properties say whether
     the loss is convex in its prediction, bounded above, and robust to outliers (``None`` when
     the answer depends on a hyper-parameter).
+
+    ``inputs(generator, dtype, device)`` makes a small valid :class:`Sample` for the loss,
+    drawn from the CPU ``generator`` and then moved to ``device``; the generic tests call it,
+    so a catalogued loss is tested in value, gradient, dtype and device without further code.
     """
 
     function: Callable
@@ -35,6 +51,7 @@ class Entry:
     convex: bool | None
     bounded: bool | None
     robust: bool | None
+    inputs: Callable[..., Sample] | None = None
 
     @property
     def name(self) -> str:

@@ -17,13 +17,13 @@ import math
 import torch
 
 from lossbook import _checks as check
+from lossbook import _numerics as num
+from lossbook._numerics import log_softmax, softplus
 from lossbook._reduce import reduce
 from lossbook.catalog import Entry
 from lossbook.information import (
     binary_cross_entropy_with_logits,
     cross_entropy,
-    log_softmax,
-    softplus,
     zero_one_loss,
 )
 
@@ -37,9 +37,10 @@ __all__ = [
 # --------------------------------------------------------------------------- focal loss
 def _check_focal(alpha, gamma: float) -> None:
     if gamma < 0:
-        raise ValueError(f"gamma: expected a value >= 0, got {gamma}")
+        raise check.ArgumentError(f"gamma: expected a value >= 0, got {gamma}")
     if isinstance(alpha, (int, float)) and alpha > 1:
-        raise ValueError(f"alpha: expected a value in [0, 1] (or < 0 for none), got {alpha}")
+        raise check.ArgumentError(
+            f"alpha: expected a value in [0, 1] (or < 0 for none), got {alpha}")
 
 
 def _modulating_factor(one_minus_pt: torch.Tensor, gamma: float) -> torch.Tensor:
@@ -98,16 +99,11 @@ def sigmoid_focal_loss(
     return reduce(loss, reduction)
 
 
-def _class_dim(input: torch.Tensor) -> int:
-    """torch's layout: (C,) unbatched, else (N, C, d1, ...) with classes on dim 1."""
-    return 0 if input.dim() == 1 else 1
-
-
 def _check_class_target(input: torch.Tensor, target: torch.Tensor) -> int:
     """Validate logits and class indices as ``cross_entropy`` does; return the class dim."""
     check.floating("input", input)
     check.integer("target", target)
-    class_dim = _class_dim(input)
+    class_dim = num.class_dim(input)
     expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
     check.shape("target", target, expected, "input's shape without the class dimension")
     check.class_indices("target", target, input.shape[class_dim])
@@ -122,7 +118,8 @@ def _per_class_alpha(alpha, num_classes: int, like: torch.Tensor) -> torch.Tenso
         check.shape("alpha", alpha, (num_classes,), "one weight per class")
         return alpha.to(like)
     if not 0 <= alpha <= 1:
-        raise ValueError(f"alpha: expected a value in [0, 1], a tensor or None, got {alpha}")
+        raise check.ArgumentError(
+            f"alpha: expected a value in [0, 1], a tensor or None, got {alpha}")
     weights = torch.full((num_classes,), float(alpha), dtype=like.dtype, device=like.device)
     weights[0] = 1 - alpha
     return weights
@@ -166,7 +163,7 @@ def softmax_focal_loss(
 # --------------------------------------------------------------------------- large margin
 def _check_margin(margin) -> None:
     if isinstance(margin, bool) or not isinstance(margin, int) or margin < 1:
-        raise ValueError(f"margin: expected an integer m >= 1, got {margin!r}")
+        raise check.ArgumentError(f"margin: expected an integer m >= 1, got {margin!r}")
 
 
 def _psi_of_cos(cos: torch.Tensor, m: int) -> torch.Tensor:
@@ -226,13 +223,13 @@ def large_margin_softmax_logits(
     check.floating("weight", weight)
     check.integer("target", target)
     if input.dim() != 2 or weight.dim() != 2:
-        raise ValueError(f"input, weight: expected 2-D (N, D) and (C, D), got shapes "
+        raise check.ArgumentError(f"input, weight: expected 2-D (N, D) and (C, D), got shapes "
                          f"{tuple(input.shape)} and {tuple(weight.shape)}")
     check.shape("weight", weight, (weight.shape[0], input.shape[1]), "one row per class, D wide")
     check.shape("target", target, (input.shape[0],), "one class index per row of input")
     _check_margin(margin)
     if beta < 0:
-        raise ValueError(f"beta: expected a value >= 0, got {beta}")
+        raise check.ArgumentError(f"beta: expected a value >= 0, got {beta}")
     check.class_indices("target", target, weight.shape[0])
 
     logits = input @ weight.T  # ||W_j|| ||x|| cos(theta_j)
@@ -332,15 +329,16 @@ def class_balanced_weights(counts: torch.Tensor, beta: float | None = None) -> t
     """
     check.tensor("counts", counts)
     if counts.dim() != 1:
-        raise ValueError(f"counts: expected a 1-D tensor of per-class counts, got shape "
+        raise check.ArgumentError(f"counts: expected a 1-D tensor of per-class counts, got shape "
                          f"{tuple(counts.shape)}")
     n = counts.to(counts.dtype if counts.is_floating_point() else torch.get_default_dtype())
     if bool((n < 1).any()):  # the one sync
-        raise ValueError(f"counts: every class needs at least one sample, got {n.min().item():g}")
+        raise check.ArgumentError(
+            f"counts: every class needs at least one sample, got {n.min().item():g}")
     if beta is None:
         raw = 1 / n
     elif not 0 <= beta < 1:
-        raise ValueError(f"beta: expected a value in [0, 1) or None, got {beta}")
+        raise check.ArgumentError(f"beta: expected a value in [0, 1) or None, got {beta}")
     elif beta == 0:
         raw = torch.ones_like(n)  # E_n = 1 for every class
     else:

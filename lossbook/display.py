@@ -10,6 +10,7 @@ on a GPU and chooses its own precision):
 * :func:`contrast` prints a wrong value next to the right one and fails the cell if they agree;
 * :func:`table` prints aligned columns;
 * :func:`settled` checks that a result of training prints the same on any device;
+* :func:`mean_std` formats one result per seed as ``mean ± std``;
 * :func:`show_source` displays a function's source, so the book never drifts from the package.
 
 A value that rounds to zero prints without a sign (``0.0000``, never ``-0.0000``): its sign
@@ -178,6 +179,18 @@ def settled(value, decimals: int = DECIMALS, tolerance: float | None = None):
                 f"{x!r} is within {tolerance} of a rounding boundary at {decimals} decimals: "
                 "another device may print it differently; print fewer decimals")
     return value
+
+
+def mean_std(values, decimals: int = DECIMALS) -> str:
+    """``"mean ± std"`` of one result per seed (sample std, ``ddof=1``), each :func:`settled`.
+
+    Print it with :func:`show` or in a :func:`table` column: ``mean_std(accuracies, 2)``.
+    """
+    array = np.asarray(_as_array(values), dtype=np.float64).ravel()
+    if array.size < 2:
+        raise ValueError(f"values: expected one result per seed (at least 2), got {array.size}")
+    mean, std = settled(array.mean(), decimals), settled(array.std(ddof=1), decimals)
+    return f"{_scalar(mean, decimals)} ± {_scalar(std, decimals)}"
 
 
 def _agree(a, b) -> bool:

@@ -24,40 +24,19 @@ from collections.abc import Callable
 import torch
 
 from lossbook import _checks as check
+from lossbook._numerics import broadcastable, logsumexp, safe_pow
 from lossbook._reduce import reduce
 from lossbook.catalog import Entry
-from lossbook.information import js_divergence, logsumexp
+from lossbook.information import js_divergence
 
 
 # --------------------------------------------------------------------------- helpers
-def _power(x: torch.Tensor, exponent: float) -> torch.Tensor:
-    """$x^a$ for $x \\ge 0$, with value and gradient 0 where $x = 0$ (or rounded below it).
-
-    ``sqrt`` and small powers have an infinite slope at 0, and autograd multiplies it by the
-    zero slope of what comes before (``(u - v) ** 2`` at ``u = v``), giving NaN. The double
-    ``where`` feeds the power a harmless 1 there and throws the result away, so the gradient at
-    0 is 0: a valid subgradient of every norm at its minimum.
-    """
-    positive = x > 0
-    safe = torch.where(positive, x, torch.ones_like(x))
-    return torch.where(positive, safe**exponent, torch.zeros_like(x))
-
-
 def _difference(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """``u - v`` after checking both are floating tensors whose shapes broadcast."""
     check.floating("u", u)
     check.floating("v", v)
-    _broadcastable(u, v)
+    broadcastable("v", v, "u", u)
     return u - v
-
-
-def _broadcastable(u: torch.Tensor, v: torch.Tensor) -> None:
-    try:
-        torch.broadcast_shapes(u.shape, v.shape)
-    except RuntimeError:
-        raise ValueError(
-            f"v: shape {tuple(v.shape)} does not broadcast with u's shape {tuple(u.shape)}"
-        ) from None
 
 
 # --------------------------------------------------------------------------- vector distances
@@ -71,7 +50,7 @@ def euclidean(u: torch.Tensor, v: torch.Tensor, *, dim: int = -1,
     Reference: ``scipy.spatial.distance.euclidean``; ``torch.linalg.vector_norm(u - v)``.
     """
     d = _difference(u, v)
-    return reduce(_power((d**2).sum(dim=dim), 0.5), reduction)
+    return reduce(safe_pow((d**2).sum(dim=dim), 0.5), reduction)
 
 
 def manhattan(u: torch.Tensor, v: torch.Tensor, *, dim: int = -1,
@@ -112,14 +91,14 @@ def minkowski(u: torch.Tensor, v: torch.Tensor, p: float = 2.0, *, dim: int = -1
     Reference: ``scipy.spatial.distance.minkowski``.
     """
     if not p > 0:
-        raise ValueError(f"p: expected p > 0, got {p}")
+        raise check.ArgumentError(f"p: expected p > 0, got {p}")
     d = _difference(u, v).abs()
     if math.isinf(p):
         return reduce(d.amax(dim=dim), reduction)
     m = d.detach().amax(dim=dim, keepdim=True)
     m = torch.where(m > 0, m, torch.ones_like(m))  # u = v: nothing to rescale
-    powered = _power(d / m, p).sum(dim=dim)
-    return reduce(m.squeeze(dim) * _power(powered, 1 / p), reduction)
+    powered = safe_pow(d / m, p).sum(dim=dim)
+    return reduce(m.squeeze(dim) * safe_pow(powered, 1 / p), reduction)
 
 
 def standardized_euclidean(u: torch.Tensor, v: torch.Tensor, variances: torch.Tensor, *,
@@ -136,9 +115,9 @@ def standardized_euclidean(u: torch.Tensor, v: torch.Tensor, variances: torch.Te
     d = _difference(u, v)
     check.floating("variances", variances)
     if not bool((variances > 0).all()):  # the one sync
-        raise ValueError("variances: expected positive variances, got "
+        raise check.ArgumentError("variances: expected positive variances, got "
                          f"{variances[~(variances > 0)].flatten()[0].item():g}")
-    return reduce(_power((d**2 / variances).sum(dim=dim), 0.5), reduction)
+    return reduce(safe_pow((d**2 / variances).sum(dim=dim), 0.5), reduction)
 
 
 def mahalanobis(u: torch.Tensor, v: torch.Tensor, inverse_covariance: torch.Tensor, *,
@@ -158,7 +137,7 @@ def mahalanobis(u: torch.Tensor, v: torch.Tensor, inverse_covariance: torch.Tens
     check.shape("inverse_covariance", inverse_covariance, (size, size),
                 "one row and column per coordinate of u - v")
     quadratic = torch.einsum("...i,ij,...j->...", d, inverse_covariance.to(d.dtype), d)
-    return reduce(_power(quadratic, 0.5), reduction)
+    return reduce(safe_pow(quadratic, 0.5), reduction)
 
 
 def cosine_distance(u: torch.Tensor, v: torch.Tensor, *, dim: int = -1,
@@ -175,7 +154,7 @@ def cosine_distance(u: torch.Tensor, v: torch.Tensor, *, dim: int = -1,
     """
     check.floating("u", u)
     check.floating("v", v)
-    _broadcastable(u, v)
+    broadcastable("v", v, "u", u)
     uv, uu, vv = (u * v).sum(dim=dim), (u * u).sum(dim=dim), (v * v).sum(dim=dim)
     return reduce((1 - uv / torch.sqrt(uu * vv)).clamp(0, 2), reduction)
 
@@ -211,7 +190,7 @@ def hamming(u: torch.Tensor, v: torch.Tensor, *, dim: int = -1,
     """
     check.tensor("u", u)
     check.tensor("v", v)
-    _broadcastable(u, v)
+    broadcastable("v", v, "u", u)
     dtype = u.dtype if u.is_floating_point() else torch.get_default_dtype()
     return reduce((u != v).to(dtype).mean(dim=dim), reduction)
 
@@ -249,7 +228,7 @@ def js_distance(p: torch.Tensor, q: torch.Tensor, dim: int = -1, base: float | N
     Reference: ``scipy.spatial.distance.jensenshannon``.
     """
     js = js_divergence(p, q, dim=dim, base=base)  # checks p and q
-    return reduce(_power(js, 0.5), reduction)  # rounding can make JS -1e-17: root of 0
+    return reduce(safe_pow(js.clamp(min=0), 0.5), reduction)  # rounding can make JS -1e-17
 
 
 def hellinger_distance(p: torch.Tensor, q: torch.Tensor, dim: int = -1, *,
@@ -266,8 +245,8 @@ def hellinger_distance(p: torch.Tensor, q: torch.Tensor, dim: int = -1, *,
     Reference: Hellinger (1909); the formula as ``scipy.spatial.distance.euclidean(√p, √q)/√2``.
     """
     _check_distributions(p, q)
-    root_difference = _power(p, 0.5) - _power(q, 0.5)
-    return reduce(_power((root_difference**2).sum(dim=dim), 0.5) / math.sqrt(2), reduction)
+    root_difference = safe_pow(p, 0.5) - safe_pow(q, 0.5)
+    return reduce(safe_pow((root_difference**2).sum(dim=dim), 0.5) / math.sqrt(2), reduction)
 
 
 def bhattacharyya_coefficient(p: torch.Tensor, q: torch.Tensor, dim: int = -1) -> torch.Tensor:
@@ -279,7 +258,7 @@ def bhattacharyya_coefficient(p: torch.Tensor, q: torch.Tensor, dim: int = -1) -
     Reference: Bhattacharyya (1943).
     """
     _check_distributions(p, q)
-    return _power(p * q, 0.5).sum(dim=dim)
+    return safe_pow(p * q, 0.5).sum(dim=dim)
 
 
 def bhattacharyya_distance(p: torch.Tensor, q: torch.Tensor, dim: int = -1, *,
@@ -343,7 +322,8 @@ def _kernel_function(kernel: str | Callable) -> Callable:
         return kernel
     if kernel not in KERNELS:
         options = ", ".join(repr(k) for k in KERNELS)
-        raise ValueError(f"kernel: expected one of {options} or a callable, got {kernel!r}")
+        raise check.ArgumentError(
+            f"kernel: expected one of {options} or a callable, got {kernel!r}")
     return KERNELS[kernel]
 
 
@@ -352,16 +332,17 @@ def _check_samples(x: torch.Tensor, y: torch.Tensor, unbiased: bool, bandwidth: 
     check.floating("y", y)
     for name, t in (("x", x), ("y", y)):
         if t.dim() < 2:
-            raise ValueError(f"{name}: expected samples of shape (..., n, d), got "
+            raise check.ArgumentError(f"{name}: expected samples of shape (..., n, d), got "
                              f"{tuple(t.shape)}")
         if unbiased and t.shape[-2] < 2:
-            raise ValueError(f"{name}: the unbiased estimate needs at least 2 samples, got "
+            raise check.ArgumentError(
+                f"{name}: the unbiased estimate needs at least 2 samples, got "
                              f"{t.shape[-2]}")
     if x.shape[-1] != y.shape[-1]:
-        raise ValueError(f"y: expected {x.shape[-1]} features per sample (like x), got "
+        raise check.ArgumentError(f"y: expected {x.shape[-1]} features per sample (like x), got "
                          f"{y.shape[-1]}")
     if not bandwidth > 0:
-        raise ValueError(f"bandwidth: expected a positive number, got {bandwidth}")
+        raise check.ArgumentError(f"bandwidth: expected a positive number, got {bandwidth}")
 
 
 def mmd(x: torch.Tensor, y: torch.Tensor, kernel: str | Callable = "gaussian",
@@ -427,7 +408,7 @@ def mmd_permutation_test(x: torch.Tensor, y: torch.Tensor, kernel: str | Callabl
     """
     _check_samples(x, y, unbiased, bandwidth)
     if x.dim() != 2 or y.dim() != 2:
-        raise ValueError("x: the test takes unbatched samples of shape (n, d)")
+        raise check.ArgumentError("x: the test takes unbatched samples of shape (n, d)")
     pooled = torch.cat([x, y])
     gram = _kernel_function(kernel)(pooled, pooled, bandwidth)
     generator = torch.Generator().manual_seed(seed)  # CPU: same permutations on every device
@@ -451,7 +432,7 @@ def _check_weights(name: str, weights: torch.Tensor | None, values: torch.Tensor
     check.floating(name, weights)
     check.same_shape(name.replace("weights", "values"), values, name, weights)
     if not bool((weights >= 0).all() & (weights.sum(-1) > 0).all()):  # the one sync
-        raise ValueError(f"{name}: expected non-negative weights with a positive sum")
+        raise check.ArgumentError(f"{name}: expected non-negative weights with a positive sum")
     return weights / weights.sum(dim=-1, keepdim=True)
 
 
@@ -482,9 +463,9 @@ def wasserstein_1d(u_values: torch.Tensor, v_values: torch.Tensor,
     check.floating("u_values", u_values)
     check.floating("v_values", v_values)
     if not p >= 1:
-        raise ValueError(f"p: expected p >= 1, got {p}")
+        raise check.ArgumentError(f"p: expected p >= 1, got {p}")
     if u_values.shape[:-1] != v_values.shape[:-1] or min(u_values.dim(), v_values.dim()) < 1:
-        raise ValueError(f"v_values: expected the batch shape of u_values "
+        raise check.ArgumentError(f"v_values: expected the batch shape of u_values "
                          f"{tuple(u_values.shape[:-1])}, got {tuple(v_values.shape[:-1])}")
     u_sorted, u_cdf = _sorted_with_cdf(u_values, _check_weights("u_weights", u_weights, u_values))
     v_sorted, v_cdf = _sorted_with_cdf(v_values, _check_weights("v_weights", v_weights, v_values))
@@ -493,8 +474,8 @@ def wasserstein_1d(u_values: torch.Tensor, v_values: torch.Tensor,
     # On (t_{k-1}, t_k] the quantile is the first sorted value whose cdf reaches t_k.
     u_quantiles = u_sorted.gather(-1, _first_reaching(u_cdf, levels))
     v_quantiles = v_sorted.gather(-1, _first_reaching(v_cdf, levels))
-    integral = (widths * _power((u_quantiles - v_quantiles).abs(), p)).sum(dim=-1)
-    return _power(integral, 1 / p)
+    integral = (widths * safe_pow((u_quantiles - v_quantiles).abs(), p)).sum(dim=-1)
+    return safe_pow(integral, 1 / p)
 
 
 def _sorted_with_cdf(values: torch.Tensor, weights: torch.Tensor):
@@ -555,12 +536,12 @@ def sinkhorn_distance(x: torch.Tensor, y: torch.Tensor, a: torch.Tensor | None =
     """
     _check_samples(x, y, False, 1.0)
     if not p >= 1:
-        raise ValueError(f"p: expected p >= 1, got {p}")
+        raise check.ArgumentError(f"p: expected p >= 1, got {p}")
     if not epsilon > 0:
-        raise ValueError(f"epsilon: expected a positive number, got {epsilon}")
+        raise check.ArgumentError(f"epsilon: expected a positive number, got {epsilon}")
     a = _positive_weights("a", a, x)
     b = _positive_weights("b", b, y)
-    cost = _power(_squared_distances(x, y), p / 2)
+    cost = safe_pow(_squared_distances(x, y), p / 2)
     plan = sinkhorn_plan(cost, a, b, epsilon=epsilon, iterations=iterations)
     return (plan * cost).sum(dim=(-2, -1))
 
@@ -571,7 +552,7 @@ def _positive_weights(name: str, weights: torch.Tensor | None, points: torch.Ten
     check.floating(name, weights)
     check.shape(name, weights, points.shape[:-1], "one weight per point")
     if not bool((weights > 0).all()):  # the one sync
-        raise ValueError(f"{name}: expected positive weights (drop points of weight 0)")
+        raise check.ArgumentError(f"{name}: expected positive weights (drop points of weight 0)")
     return weights / weights.sum(dim=-1, keepdim=True)
 
 

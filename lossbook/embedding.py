@@ -17,9 +17,9 @@ from collections.abc import Callable
 import torch
 
 from lossbook import _checks as check
+from lossbook._numerics import logsumexp
 from lossbook._reduce import reduce
 from lossbook.catalog import Entry
-from lossbook.information import logsumexp
 
 
 # --------------------------------------------------------------------------- distances
@@ -38,7 +38,7 @@ def pairwise_distance(
     check.floating("x1", x1)
     check.floating("x2", x2)
     if not p > 0:
-        raise ValueError(f"p: expected a positive norm order, got {p}")
+        raise check.ArgumentError(f"p: expected a positive norm order, got {p}")
     return torch.linalg.vector_norm(x1 - x2 + eps, ord=p, dim=-1, keepdim=keepdim)
 
 
@@ -49,7 +49,7 @@ def _check_triplet(anchor, positive, negative, margin):
     check.same_shape("anchor", anchor, "positive", positive)
     check.same_shape("anchor", anchor, "negative", negative)
     if not margin > 0:
-        raise ValueError(f"margin: expected a value > 0, got {margin}")
+        raise check.ArgumentError(f"margin: expected a value > 0, got {margin}")
 
 
 # --------------------------------------------------------------------------- triplets
@@ -113,11 +113,11 @@ def triplet_margin_with_distance_loss(
 def _labels_of(embeddings: torch.Tensor | None, labels: torch.Tensor) -> None:
     check.integer("labels", labels, "labels")
     if labels.dim() != 1:
-        raise ValueError(f"labels: expected shape (N,), got {tuple(labels.shape)}")
+        raise check.ArgumentError(f"labels: expected shape (N,), got {tuple(labels.shape)}")
     if embeddings is not None:
         check.floating("embeddings", embeddings)
         if embeddings.dim() != 2 or embeddings.shape[0] != labels.shape[0]:
-            raise ValueError(f"embeddings: expected shape ({labels.shape[0]}, D) "
+            raise check.ArgumentError(f"embeddings: expected shape ({labels.shape[0]}, D) "
                              f"(one row per label), got {tuple(embeddings.shape)}")
 
 
@@ -252,11 +252,11 @@ def info_nce_loss(
     check.floating("query", query)
     check.floating("key", key)
     if query.dim() != 2:
-        raise ValueError(f"query: expected shape (N, D), got {tuple(query.shape)}")
+        raise check.ArgumentError(f"query: expected shape (N, D), got {tuple(query.shape)}")
     check.same_shape("query", query, "key", key)
     check.reduction(reduction)
     if not temperature > 0:
-        raise ValueError(f"temperature: expected a value > 0, got {temperature}")
+        raise check.ArgumentError(f"temperature: expected a value > 0, got {temperature}")
     q = query / torch.linalg.vector_norm(query, dim=1, keepdim=True).clamp(min=1e-12)
     k = key / torch.linalg.vector_norm(key, dim=1, keepdim=True).clamp(min=1e-12)
     logits = q @ k.T / temperature

@@ -23,9 +23,9 @@ from __future__ import annotations
 import torch
 
 from lossbook import _checks as check
+from lossbook._numerics import softplus
 from lossbook._reduce import reduce
 from lossbook.catalog import Entry
-from lossbook.information import softplus
 
 
 def _scores(**tensors: torch.Tensor) -> None:

@@ -15,68 +15,10 @@ import torch
 import torch.nn.functional as F
 
 from lossbook import _checks as check
+from lossbook import _numerics as num
+from lossbook._numerics import log_softmax, softplus
 from lossbook._reduce import reduce
 from lossbook.catalog import Entry
-
-
-# --------------------------------------------------------------------------- softmax family
-def _subtract_max(input: torch.Tensor, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(input - m, m)`` with ``m`` the (detached) maximum along ``dim``.
-
-    Any constant shift leaves softmax and log-sum-exp unchanged, so ``m`` needs no gradient of
-    its own. Where a row has no finite maximum (all ``-inf``) it is not shifted.
-    """
-    m = input.detach().amax(dim=dim, keepdim=True)
-    m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
-    return input - m, m
-
-
-def logsumexp(input: torch.Tensor, dim: int, keepdim: bool = False) -> torch.Tensor:
-    r"""$\log \sum_j e^{x_j}$, computed as $m + \log \sum_j e^{x_j - m}$ with $m = \max_j x_j$.
-
-    The log-sum-exp trick: after subtracting the maximum the largest exponent is $e^0 = 1$, so
-    nothing overflows, and the sum is at least 1, so its log never sees 0.
-
-    Reference: ``torch.logsumexp``.
-    """
-    shifted, m = _subtract_max(input, dim)
-    out = m + torch.log(torch.exp(shifted).sum(dim=dim, keepdim=True))
-    return out if keepdim else out.squeeze(dim)
-
-
-def log_softmax(input: torch.Tensor, dim: int) -> torch.Tensor:
-    r"""$\log \mathrm{softmax}(x)_i = x_i - \log \sum_j e^{x_j}$, with the maximum subtracted first.
-
-    Working with $x - m$ throughout (rather than subtracting $m + \log\sum$ from $x$) keeps
-    full precision for large logits.
-
-    Reference: ``torch.nn.functional.log_softmax``.
-    """
-    shifted, _ = _subtract_max(input, dim)
-    return shifted - logsumexp(shifted, dim=dim, keepdim=True)
-
-
-def softmax(input: torch.Tensor, dim: int) -> torch.Tensor:
-    r"""$\mathrm{softmax}(x)_i = e^{x_i - m} / \sum_j e^{x_j - m}$ with $m = \max_j x_j$.
-
-    Reference: ``torch.nn.functional.softmax``.
-    """
-    exponentials = torch.exp(_subtract_max(input, dim)[0])
-    return exponentials / exponentials.sum(dim=dim, keepdim=True)
-
-
-def softplus(input: torch.Tensor) -> torch.Tensor:
-    r"""$\mathrm{softplus}(x) = \log(1 + e^{x})$, as $\mathrm{logaddexp}(x, 0)$.
-
-    ``logaddexp`` is the two-term log-sum-exp, so ``softplus(1e4)`` is ``1e4``, not ``inf``,
-    and its gradient is exactly $\sigma(x)$ everywhere (including $x = 0$, where the textbook
-    form $\max(x, 0) + \log(1 + e^{-|x|})$ would give autograd a one-sided derivative).
-    Useful identities: $\log\sigma(x) = -\mathrm{softplus}(-x)$ and
-    $\log(1 - \sigma(x)) = -\mathrm{softplus}(x)$.
-
-    Reference: ``torch.nn.functional.softplus`` (whose ``threshold=20`` shortcut this omits).
-    """
-    return torch.logaddexp(input, torch.zeros_like(input))
 
 
 # --------------------------------------------------------------------------- entropy
@@ -95,18 +37,6 @@ def entropy(p: torch.Tensor, dim: int = -1, base: float | None = None) -> torch.
 
 
 # --------------------------------------------------------------------------- cross-entropy
-def _class_dim(input: torch.Tensor) -> int:
-    """torch's layout: (C,) unbatched, else (N, C, d1, ...) with classes on dim 1."""
-    return 0 if input.dim() == 1 else 1
-
-
-def _along_classes(weight: torch.Tensor, input: torch.Tensor) -> torch.Tensor:
-    """View a per-class ``weight`` (C,) so it broadcasts against ``input``'s class dim."""
-    shape = [1] * input.dim()
-    shape[_class_dim(input)] = -1
-    return weight.view(shape)
-
-
 def _check_weight(weight: torch.Tensor | None, num_classes: int) -> None:
     if weight is not None:
         check.floating("weight", weight)
@@ -134,7 +64,7 @@ def nll_loss(
     check.floating("input", input)
     check.integer("target", target)
     check.reduction(reduction)
-    class_dim = _class_dim(input)
+    class_dim = num.class_dim(input)
     num_classes = input.shape[class_dim]
     expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
     check.shape("target", target, expected, "input's shape without the class dimension")
@@ -192,8 +122,9 @@ def cross_entropy(
     check.tensor("target", target)
     check.reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing: expected a value in [0, 1], got {label_smoothing}")
-    class_dim = _class_dim(input)
+        raise check.ArgumentError(
+            f"label_smoothing: expected a value in [0, 1], got {label_smoothing}")
+    class_dim = num.class_dim(input)
     num_classes = input.shape[class_dim]
     log_probs = log_softmax(input, dim=class_dim)
 
@@ -201,10 +132,10 @@ def cross_entropy(
         check.floating("target", target)
         _check_weight(weight, num_classes)
         if ignore_index >= 0:
-            raise ValueError("ignore_index: not supported with class-probability targets")
+            raise check.ArgumentError("ignore_index: not supported with class-probability targets")
         check.unit_interval(target=target)
         q = (1 - label_smoothing) * target + label_smoothing / num_classes
-        w = _along_classes(weight.to(input.dtype), input) if weight is not None else 1.0
+        w = num.along_classes(weight.to(input.dtype), input) if weight is not None else 1.0
         per_class = -w * q * log_probs
         if reduction == "mean":
             return per_class.sum() / (input.numel() / num_classes)  # 0/0 = NaN when empty
@@ -215,7 +146,7 @@ def cross_entropy(
         return nll
     # The uniform part of the smoothed target, -sum_c w_c log p_c, with ignored entries
     # dropped and 'mean' normalised by the same sum of w_{y_i} as the NLL part.
-    w = _along_classes(weight.to(input.dtype), input) if weight is not None else 1.0
+    w = num.along_classes(weight.to(input.dtype), input) if weight is not None else 1.0
     keep, w_target = _target_weights(weight, target, ignore_index, input.dtype)
     uniform = torch.where(keep, -(w * log_probs).sum(dim=class_dim), torch.zeros_like(w_target))
     if reduction == "mean":
@@ -236,12 +167,12 @@ def label_smoothing(
     """
     check.tensor("target", target)
     if not 0.0 <= epsilon <= 1.0:
-        raise ValueError(f"epsilon: expected a value in [0, 1], got {epsilon}")
+        raise check.ArgumentError(f"epsilon: expected a value in [0, 1], got {epsilon}")
     if target.is_floating_point():
         probabilities = target
     else:
         if num_classes is None:
-            raise ValueError("num_classes: required when target holds class indices")
+            raise check.ArgumentError("num_classes: required when target holds class indices")
         check.class_indices("target", target, num_classes)
         probabilities = F.one_hot(target, num_classes).to(torch.get_default_dtype())
     return (1 - epsilon) * probabilities + epsilon / probabilities.shape[-1]
@@ -295,7 +226,7 @@ def _broadcast_weight(name: str, weight: torch.Tensor, like: torch.Tensor) -> to
     try:
         return weight.to(like.dtype).expand_as(like)
     except RuntimeError:
-        raise ValueError(
+        raise check.ArgumentError(
             f"{name}: shape {tuple(weight.shape)} does not broadcast to the input's "
             f"shape {tuple(like.shape)}"
         ) from None
@@ -416,7 +347,7 @@ def zero_one_loss(
         mistakes = input * target <= 0
     else:
         check.integer("target", target)
-        class_dim = _class_dim(input)
+        class_dim = num.class_dim(input)
         expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
         check.shape("target", target, expected, "input's shape without the class dimension")
         mistakes = input.argmax(dim=class_dim) != target

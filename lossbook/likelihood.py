@@ -19,35 +19,23 @@ from typing import NamedTuple
 import torch
 
 from lossbook import _checks as check
+from lossbook._numerics import broadcastable
 from lossbook._reduce import reduce
 from lossbook.catalog import Entry
 
 
 # --------------------------------------------------------------------------- validation
-def _validate(*rules: tuple[str, torch.Tensor, torch.Tensor, str]) -> None:
-    """Each rule is ``(name, values, ok, expected)``; one device synchronisation for them all.
+def _parameter(name: str, value, input: torch.Tensor, expected: str) -> torch.Tensor:
+    """A floating tensor for a parameter given as a tensor or a plain number.
 
-    ``lossbook._checks`` has a one-sync check for probabilities only; likelihoods also need
-    non-negative variances, scales, rates and counts, often several in one call.
+    A number is checked (``value >= 0``) and filled to the input's shape, dtype and device.
     """
-    rules = tuple(r for r in rules if r[1].numel())
-    if not rules:
-        return
-    flags = torch.stack([(~ok).any() for _, _, ok, _ in rules]).tolist()  # the one sync
-    for (name, values, ok, expected), flag in zip(rules, flags):
-        if flag:
-            first = values.expand_as(ok)[~ok].flatten()[0].item()
-            raise ValueError(f"{name}: expected {expected}, got {first:g}")
-
-
-def _broadcastable(name: str, value: torch.Tensor, input: torch.Tensor) -> None:
-    try:
-        torch.broadcast_shapes(value.shape, input.shape)
-    except RuntimeError:
-        raise ValueError(
-            f"{name}: shape {tuple(value.shape)} does not broadcast with the input's shape "
-            f"{tuple(input.shape)}"
-        ) from None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value < 0:
+            raise check.ArgumentError(f"{name}: expected {expected}, got {value:g}")
+        value = torch.full_like(input, value)
+    check.floating(name, value)
+    return value
 
 
 def _clamp_value_only(x: torch.Tensor, min: float) -> torch.Tensor:
@@ -79,7 +67,7 @@ def binomial_pmf(k, n, theta: torch.Tensor) -> torch.Tensor:
     check.floating("theta", theta)
     k = torch.as_tensor(k, dtype=theta.dtype, device=theta.device)
     n = torch.as_tensor(n, dtype=theta.dtype, device=theta.device)
-    _validate(
+    check.values(
         ("theta", theta, (theta >= 0) & (theta <= 1), "probabilities in [0, 1]"),
         ("n", n, (n >= 0) & (n == n.round()), "a whole number of trials"),
         ("k", k, (k >= 0) & (k <= n) & (k == k.round()), "whole numbers in [0, n]"),
@@ -108,7 +96,7 @@ def bernoulli_log_likelihood(
     check.floating("theta", theta)
     check.tensor("outcomes", outcomes)
     outcomes = outcomes.to(theta.dtype)
-    _validate(
+    check.values(
         ("theta", theta, (theta >= 0) & (theta <= 1), "probabilities in [0, 1]"),
         ("outcomes", outcomes, (outcomes >= 0) & (outcomes <= 1), "outcomes in [0, 1]"),
     )
@@ -146,14 +134,10 @@ def gaussian_nll_loss(
     check.floating("input", input)
     check.floating("target", target)
     check.reduction(reduction)
-    _broadcastable("target", target, input)
-    if isinstance(var, (int, float)) and not isinstance(var, bool):
-        if var < 0:
-            raise ValueError(f"var: expected non-negative variances, got {var:g}")
-        var = torch.full_like(input, var)
-    check.floating("var", var)
+    broadcastable("target", target, "the input", input)
+    var = _parameter("var", var, input, "non-negative variances")
     var = _variance_like_input(var, input)
-    _validate(("var", var, var >= 0, "non-negative variances"))
+    check.values(("var", var, var >= 0, "non-negative variances"))
     var = _clamp_value_only(var, eps)  # log(0) and 1/0 never happen; the gradient still flows
     loss = 0.5 * (torch.log(var) + (input - target) ** 2 / var)
     if full:
@@ -170,7 +154,7 @@ def _variance_like_input(var: torch.Tensor, input: torch.Tensor) -> torch.Tensor
     differing = [v for i, v in zip(input.shape, var.shape) if i != v]
     if var.dim() == input.dim() and differing == [1]:  # e.g. (N, 1) for input (N, D)
         return var
-    raise ValueError(
+    raise check.ArgumentError(
         f"var: expected shape {tuple(input.shape)} (the input's), {tuple(input.shape[:-1])}, "
         f"or the input's with one dimension of size 1, got {tuple(var.shape)}"
     )
@@ -207,11 +191,11 @@ def poisson_nll_loss(
     check.floating("input", input)
     check.floating("target", target)
     check.reduction(reduction)
-    _broadcastable("target", target, input)
+    broadcastable("target", target, "the input", input)
     rules = [("target", target, target >= 0, "non-negative counts")]
     if not log_input:
         rules.append(("input", input, input >= 0, "non-negative rates (or log_input=True)"))
-    _validate(*rules)
+    check.values(*rules)
     if log_input:
         loss = torch.exp(input) - target * input
     else:
@@ -249,14 +233,10 @@ def laplace_nll(
     check.floating("input", input)
     check.floating("target", target)
     check.reduction(reduction)
-    _broadcastable("target", target, input)
-    if isinstance(scale, (int, float)) and not isinstance(scale, bool):
-        if scale < 0:
-            raise ValueError(f"scale: expected non-negative scales, got {scale:g}")
-        scale = torch.full_like(input, scale)
-    check.floating("scale", scale)
-    _broadcastable("scale", scale, input)
-    _validate(("scale", scale, scale >= 0, "non-negative scales"))
+    broadcastable("target", target, "the input", input)
+    scale = _parameter("scale", scale, input, "non-negative scales")
+    broadcastable("scale", scale, "the input", input)
+    check.values(("scale", scale, scale >= 0, "non-negative scales"))
     scale = _clamp_value_only(scale, eps)
     loss = torch.log(scale) + (input - target).abs() / scale
     if full:
@@ -310,7 +290,7 @@ def fit_mle(
     elif optimizer == "adam":
         opt = torch.optim.Adam(params, lr=lr or 0.05)
     else:
-        raise ValueError(f"optimizer: expected 'lbfgs' or 'adam', got {optimizer!r}")
+        raise check.ArgumentError(f"optimizer: expected 'lbfgs' or 'adam', got {optimizer!r}")
 
     def closure():
         opt.zero_grad()

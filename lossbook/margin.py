@@ -15,9 +15,10 @@ import torch
 import torch.nn.functional as F
 
 from lossbook import _checks as check
+from lossbook._numerics import softplus
 from lossbook._reduce import reduce
 from lossbook.catalog import Entry
-from lossbook.information import binary_cross_entropy_with_logits, softplus
+from lossbook.information import binary_cross_entropy_with_logits
 
 
 def _signed_labels(target: torch.Tensor, input: torch.Tensor) -> torch.Tensor:
@@ -109,7 +110,7 @@ def margin_ranking_loss(
     check.reduction(reduction)
     for name, t in (("input2", input2), ("target", target)):
         if t.dim() != input1.dim():
-            raise ValueError(f"{name}: expected {input1.dim()} dimensions (as input1), "
+            raise check.ArgumentError(f"{name}: expected {input1.dim()} dimensions (as input1), "
                              f"got {t.dim()}")
     return reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
 
@@ -141,7 +142,7 @@ def _check_scores_and_indices(input, target):
     check.floating("input", input)
     check.integer("target", target)
     if input.dim() not in (1, 2):
-        raise ValueError(f"input: expected shape (C,) or (N, C), got {tuple(input.shape)}")
+        raise check.ArgumentError(f"input: expected shape (C,) or (N, C), got {tuple(input.shape)}")
     check.shape("target", target, input.shape[:-1], "input's shape without the class dimension")
     return input.shape[-1]
 
@@ -168,7 +169,7 @@ def multi_margin_loss(
     num_classes = _check_scores_and_indices(input, target)
     check.reduction(reduction)
     if p not in (1, 2):
-        raise ValueError(f"p: only 1 and 2 are supported (the hinge's exponent), got {p}")
+        raise check.ArgumentError(f"p: only 1 and 2 are supported (the hinge's exponent), got {p}")
     if weight is not None:
         check.floating("weight", weight)
         check.shape("weight", weight, (num_classes,), "one weight per class")
@@ -201,13 +202,13 @@ def multilabel_margin_loss(
     check.integer("target", target)
     check.reduction(reduction)
     if input.dim() not in (1, 2):
-        raise ValueError(f"input: expected shape (C,) or (N, C), got {tuple(input.shape)}")
+        raise check.ArgumentError(f"input: expected shape (C,) or (N, C), got {tuple(input.shape)}")
     check.same_shape("input", input, "target", target)
     num_classes = input.shape[-1]
     out_of_range = (target < -1) | (target >= num_classes)
     if bool(out_of_range.any()):  # the one sync
         first = target[out_of_range].flatten()[0].item()
-        raise ValueError(f"target: class indices must be in [0, {num_classes}) or -1 "
+        raise check.ArgumentError(f"target: class indices must be in [0, {num_classes}) or -1 "
                          f"(padding), got {first}")
 
     listed = (target >= 0).long().cumprod(dim=-1) == 1  # True up to the first -1

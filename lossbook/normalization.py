@@ -41,13 +41,14 @@ def batch_norm(
     """
     check.floating("input", input)
     if input.dim() < 2:
-        raise ValueError(f"input: expected (N, C) or (N, C, ...), got shape {tuple(input.shape)}")
+        raise check.ArgumentError(
+            f"input: expected (N, C) or (N, C, ...), got shape {tuple(input.shape)}")
     reduce_dims = [0] + list(range(2, input.dim()))
     per_channel = [1, -1] + [1] * (input.dim() - 2)  # broadcast a (C,) vector over input
     if training:
         count = input.numel() // input.shape[1]
         if count < 2:
-            raise ValueError(
+            raise check.ArgumentError(
                 f"input: expected more than 1 value per channel when training, got shape "
                 f"{tuple(input.shape)}"
             )
@@ -60,7 +61,8 @@ def batch_norm(
                 running_var.mul_(1 - momentum).add_(momentum * var * count / (count - 1))
     else:
         if running_mean is None or running_var is None:
-            raise ValueError("running_mean: required (with running_var) when training=False")
+            raise check.ArgumentError(
+                "running_mean: required (with running_var) when training=False")
         mean, var = running_mean.detach(), running_var.detach()  # buffers, as in torch
     out = (input - mean.view(per_channel)) / torch.sqrt(var.view(per_channel) + eps)
     if weight is not None:

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 import torch
 
 from lossbook import _checks as check
+from lossbook._numerics import safe_pow
 from lossbook.catalog import Entry
 
 Dim = int | tuple[int, ...] | None
@@ -31,19 +32,6 @@ def _dims(x: torch.Tensor, dim: Dim) -> tuple[int, ...]:
     if dim is None:
         return tuple(range(x.dim()))
     return (dim,) if isinstance(dim, int) else tuple(dim)
-
-
-def _safe_pow(t: torch.Tensor, exponent: float) -> torch.Tensor:
-    r"""$t^{e}$ for $t \ge 0$, with value 0 and **gradient 0** where $t = 0$.
-
-    The double-``where`` trick: $t^e$ has an infinite slope at 0 when $e < 1$, and autograd
-    multiplies it by the zero gradient of the unused branch, giving $0 \cdot \infty =$ NaN.
-    Replacing $t$ by 1 where it is 0 *before* the power keeps every intermediate finite; the
-    outer ``where`` then puts the 0 back.
-    """
-    positive = t > 0
-    safe = torch.where(positive, t, torch.ones_like(t))
-    return torch.where(positive, safe**exponent, torch.zeros_like(t))
 
 
 def l0_norm(x: torch.Tensor, dim: Dim = None, keepdim: bool = False) -> torch.Tensor:
@@ -74,12 +62,12 @@ def l2_norm(x: torch.Tensor, dim: Dim = None, keepdim: bool = False) -> torch.Te
 
     At the zero vector the norm is not differentiable (it is a cone); 0 is a valid subgradient
     and is what torch returns. A plain ``torch.sqrt((x**2).sum())`` gives NaN there instead;
-    :func:`_safe_pow` avoids it.
+    :func:`lossbook._numerics.safe_pow` avoids it.
 
     Reference: ``torch.linalg.vector_norm(x, ord=2)``.
     """
     check.floating("x", x)
-    return _safe_pow((x * x).sum(dim=_dims(x, dim), keepdim=keepdim), 0.5)
+    return safe_pow((x * x).sum(dim=_dims(x, dim), keepdim=keepdim), 0.5)
 
 
 def linf_norm(x: torch.Tensor, dim: Dim = None, keepdim: bool = False) -> torch.Tensor:
@@ -108,13 +96,13 @@ def lp_norm(
     """
     check.floating("x", x)
     if not p >= 0:  # also rejects NaN
-        raise ValueError(f"p: expected p >= 0 (0 for the count of non-zeros), got {p}")
+        raise check.ArgumentError(f"p: expected p >= 0 (0 for the count of non-zeros), got {p}")
     if p == 0:
         return l0_norm(x, dim, keepdim)
     if math.isinf(p):
         return linf_norm(x, dim, keepdim)
-    total = _safe_pow(x.abs(), p).sum(dim=_dims(x, dim), keepdim=keepdim)
-    return _safe_pow(total, 1 / p)
+    total = safe_pow(x.abs(), p).sum(dim=_dims(x, dim), keepdim=keepdim)
+    return safe_pow(total, 1 / p)
 
 
 # --------------------------------------------------------------------------- penalties
@@ -122,7 +110,7 @@ def _tensors(parameters) -> list[torch.Tensor]:
     """``parameters`` as a list: one tensor, or an iterable of them (``model.parameters()``)."""
     tensors = [parameters] if isinstance(parameters, torch.Tensor) else list(parameters)
     if not tensors:
-        raise ValueError("parameters: expected at least one tensor, got none")
+        raise check.ArgumentError("parameters: expected at least one tensor, got none")
     for index, t in enumerate(tensors):
         check.floating(f"parameters[{index}]", t)
     return tensors
@@ -168,7 +156,7 @@ def soft_threshold(x: torch.Tensor, threshold: float) -> torch.Tensor:
     """
     check.floating("x", x)
     if not threshold >= 0:
-        raise ValueError(f"threshold: expected a value >= 0, got {threshold}")
+        raise check.ArgumentError(f"threshold: expected a value >= 0, got {threshold}")
     return x.sign() * torch.relu(x.abs() - threshold)
 
 

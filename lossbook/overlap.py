@@ -32,7 +32,8 @@ def _check_boxes(boxes1: torch.Tensor, boxes2: torch.Tensor, paired: bool) -> No
         check.floating(name, boxes)
         if boxes.shape[-1:] != (4,) or (not paired and boxes.dim() != 2):
             expected = "(..., 4)" if paired else "(N, 4)"
-            raise ValueError(f"{name}: expected boxes of shape {expected} as (x1, y1, x2, y2), "
+            raise check.ArgumentError(
+                f"{name}: expected boxes of shape {expected} as (x1, y1, x2, y2), "
                              f"got {tuple(boxes.shape)}")
     if paired:
         check.same_shape("boxes1", boxes1, "boxes2", boxes2)
@@ -41,7 +42,7 @@ def _check_boxes(boxes1: torch.Tensor, boxes2: torch.Tensor, paired: bool) -> No
     for name, flag, mask, boxes in zip(("boxes1", "boxes2"), flags, inverted, (boxes1, boxes2)):
         if flag:
             box = [round(v, 4) for v in boxes[mask][0].tolist()]
-            raise ValueError(f"{name}: expected x1 <= x2 and y1 <= y2, got box {box}")
+            raise check.ArgumentError(f"{name}: expected x1 <= x2 and y1 <= y2, got box {box}")
 
 
 def _area(boxes: torch.Tensor) -> torch.Tensor:
@@ -205,7 +206,7 @@ def _as_masks(input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     check.floating("input", input)
     check.tensor("target", target)
     if input.dim() < 3:
-        raise ValueError(f"input: expected probabilities of shape (N, C, d1, ...), "
+        raise check.ArgumentError(f"input: expected probabilities of shape (N, C, d1, ...), "
                          f"got {tuple(input.shape)}")
     if target.is_floating_point():
         check.same_shape("input", input, "target", target)
@@ -219,10 +220,10 @@ def _as_masks(input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     bad_target = (target < 0) | (target >= num_classes)
     flags = torch.stack([bad_input.any(), bad_target.any()]).tolist()  # the one sync
     if flags[0]:
-        raise ValueError(f"input: expected probabilities in [0, 1], "
+        raise check.ArgumentError(f"input: expected probabilities in [0, 1], "
                          f"got {input[bad_input][0].item():g}")
     if flags[1]:
-        raise ValueError(f"target: class indices must be in [0, {num_classes}), "
+        raise check.ArgumentError(f"target: class indices must be in [0, {num_classes}), "
                          f"got {target[bad_target][0].item()}")
     classes = torch.arange(num_classes, device=target.device).view(-1, *[1] * (target.dim() - 1))
     return (target.unsqueeze(1) == classes).to(input.dtype)  # one-hot along dim 1
@@ -309,7 +310,8 @@ def tversky_loss(
     """
     check.reduction(reduction)
     if alpha < 0 or beta < 0:
-        raise ValueError(f"alpha, beta: expected non-negative weights, got {alpha}, {beta}")
+        raise check.ArgumentError(
+            f"alpha, beta: expected non-negative weights, got {alpha}, {beta}")
     target = _as_masks(input, target)
     true_positive, predicted, actual = _overlaps(input, target)
     false_positive, false_negative = predicted - true_positive, actual - true_positive

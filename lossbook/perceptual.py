@@ -25,7 +25,7 @@ def _feature_maps(name: str, value) -> None:
     """``value`` must be a floating tensor shaped (N, C, H, W) or (C, H, W)."""
     check.floating(name, value)
     if value.dim() not in (3, 4):
-        raise ValueError(
+        raise check.ArgumentError(
             f"{name}: expected feature maps of shape (N, C, H, W) or (C, H, W), "
             f"got {tuple(value.shape)}"
         )
@@ -111,22 +111,22 @@ def style_loss(
     check.reduction(reduction)
     for name, value in (("input", input), ("target", target)):
         if not isinstance(value, Mapping):
-            raise TypeError(f"{name}: expected a mapping of layer names "
+            raise check.ArgumentTypeError(f"{name}: expected a mapping of layer names "
                             f"to feature maps, got {type(value).__name__}")
     if weights is None:
         weights = {layer: 1.0 for layer in input}
     if not weights:
-        raise ValueError("weights: expected at least one layer")
+        raise check.ArgumentError("weights: expected at least one layer")
     total = 0.0
     for layer, weight in weights.items():
         for name, maps in (("input", input), ("target", target)):
             if layer not in maps:
-                raise ValueError(
+                raise check.ArgumentError(
                     f"{name}: no feature maps for layer {layer!r}")
             _feature_maps(f"{name}[{layer!r}]", maps[layer])
         ours, theirs = input[layer], target[layer]
         if ours.shape[-3] != theirs.shape[-3]:
-            raise ValueError(
+            raise check.ArgumentError(
                 f"target[{layer!r}]: expected {ours.shape[-3]} channels "
                 f"(as the input), got {theirs.shape[-3]}")
         difference = gram_matrix(ours) - gram_matrix(theirs)
@@ -157,7 +157,7 @@ def total_variation(img: torch.Tensor,
     """
     check.floating("img", img)
     if img.dim() < 2:
-        raise ValueError(
+        raise check.ArgumentError(
             f"img: expected shape (*, H, W), got {tuple(img.shape)}")
     check.reduction(reduction, ("mean", "sum"))
     vertical = (img[..., 1:, :] - img[..., :-1, :]).abs()
@@ -202,9 +202,10 @@ class FeatureExtractor(nn.Module):
                  seed: int = 0):
         super().__init__()
         if pool not in ("avg", "max"):
-            raise ValueError(f"pool: expected 'avg' or 'max', got {pool!r}")
+            raise check.ArgumentError(f"pool: expected 'avg' or 'max', got {pool!r}")
         if not blocks or not all(blocks):
-            raise ValueError("blocks: expected at least one block of at least one convolution")
+            raise check.ArgumentError(
+                "blocks: expected at least one block of at least one convolution")
         generator = torch.Generator().manual_seed(seed)
         self.layers = nn.ModuleDict()
         #: The last ReLU of each block (``relu1_2``, ``relu2_2``, ... in VGG16): the default.
@@ -240,12 +241,13 @@ class FeatureExtractor(nn.Module):
         """
         check.floating("images", images)
         if images.dim() != 4 or images.shape[1] != self.mean.shape[1]:
-            raise ValueError(f"images: expected shape (N, {self.mean.shape[1]}, H, W) with "
+            raise check.ArgumentError(
+                f"images: expected shape (N, {self.mean.shape[1]}, H, W) with "
                              f"values in [0, 1], got {tuple(images.shape)}")
         wanted = list(layers) if layers is not None else self.default_layers
         unknown = [name for name in wanted if name not in self.layers]
         if unknown:
-            raise ValueError(f"layers: unknown layer {unknown[0]!r}; the network has "
+            raise check.ArgumentError(f"layers: unknown layer {unknown[0]!r}; the network has "
                              f"{', '.join(self.names)}")
         remaining, features = set(wanted), {}
         x = (images - self.mean.to(images)) / self.std.to(images)
@@ -273,7 +275,8 @@ class FeatureExtractor(nn.Module):
                 blocks.append(block)
                 block = []
         if block:
-            raise ValueError("features: expected every block of convolutions to end in a pooling")
+            raise check.ArgumentError(
+                "features: expected every block of convolutions to end in a pooling")
         extractor = cls([[conv.out_channels for conv in b] for b in blocks],
                         in_channels=blocks[0][0].in_channels, pool=pool, padding_mode="zeros")
         for b, convs in enumerate(blocks, start=1):

@@ -20,10 +20,9 @@ import math
 import torch
 
 from lossbook import _checks as check
+from lossbook._numerics import safe_pow, softplus
 from lossbook._reduce import reduce
 from lossbook.catalog import Entry
-from lossbook.information import softplus
-from lossbook.norms import _safe_pow
 
 
 def _check_pair(input: torch.Tensor, target: torch.Tensor, reduction: str) -> None:
@@ -112,7 +111,7 @@ def rmse_loss(
     check.floating("target", target)
     check.same_shape("input", input, "target", target)
     d = input - target
-    return _safe_pow((d * d).mean(dim=dim), 0.5)
+    return safe_pow((d * d).mean(dim=dim), 0.5)
 
 
 def smooth_l1_loss(
@@ -135,7 +134,7 @@ def smooth_l1_loss(
     """
     _check_pair(input, target, reduction)
     if not beta >= 0:
-        raise ValueError(f"beta: expected a value >= 0, got {beta}")
+        raise check.ArgumentError(f"beta: expected a value >= 0, got {beta}")
     if beta == 0:
         return l1_loss(input, target, reduction)
     d = input - target
@@ -163,7 +162,7 @@ def huber_loss(
     """
     _check_pair(input, target, reduction)
     if not delta > 0:
-        raise ValueError(f"delta: expected a value > 0, got {delta}")
+        raise check.ArgumentError(f"delta: expected a value > 0, got {delta}")
     d = input - target
     z = d.abs()
     loss = torch.where(z < delta, 0.5 * d * d, delta * (z - 0.5 * delta))
@@ -203,7 +202,7 @@ def quantile_loss(
     """
     _check_pair(input, target, reduction)
     if not 0 <= q <= 1:
-        raise ValueError(f"q: expected a quantile level in [0, 1], got {q}")
+        raise check.ArgumentError(f"q: expected a quantile level in [0, 1], got {q}")
     d = target - input
     loss = q * torch.relu(d) + (1 - q) * torch.relu(-d)
     return reduce(loss, reduction)

@@ -90,7 +90,7 @@ def _lengths(name: str, lengths, batch: int, device: torch.device) -> torch.Tens
         check.integer(name, lengths, "lengths")
     lengths = torch.as_tensor(lengths, device=device).reshape(-1)
     if lengths.is_floating_point() or lengths.numel() != batch:
-        raise ValueError(f"{name}: expected {batch} integer length(s), one per sequence, "
+        raise check.ArgumentError(f"{name}: expected {batch} integer length(s), one per sequence, "
                          f"got {lengths.tolist()}")
     return lengths.long()
 
@@ -115,16 +115,18 @@ def _check_lengths_and_labels(targets, input_lengths, target_lengths, num_frames
         wrong_total.long(), bad_label.any().long(), longest,
     ]).tolist()  # the one sync
     if flags[0]:
-        raise ValueError(f"input_lengths: expected values in [0, {num_frames}] (the number of "
+        raise check.ArgumentError(
+            f"input_lengths: expected values in [0, {num_frames}] (the number of "
                          f"frames), got {input_lengths.tolist()}")
     if flags[1]:
-        raise ValueError(f"target_lengths: expected values in [0, {limit}], "
+        raise check.ArgumentError(f"target_lengths: expected values in [0, {limit}], "
                          f"got {target_lengths.tolist()}")
     if flags[2]:
-        raise ValueError(f"targets: concatenated targets must hold sum(target_lengths) = "
+        raise check.ArgumentError(f"targets: concatenated targets must hold sum(target_lengths) = "
                          f"{int(target_lengths.sum())} labels, got {targets.numel()}")
     if flags[3]:
-        raise ValueError(f"targets: labels must be in [0, {num_classes}) and differ from the "
+        raise check.ArgumentError(
+            f"targets: labels must be in [0, {num_classes}) and differ from the "
                          f"blank {blank}, got {targets[bad_label][0].item()}")
     return flags[4]
 
@@ -181,13 +183,13 @@ def ctc_loss(
     if unbatched:
         log_probs, targets = log_probs.unsqueeze(1), targets.reshape(1, -1)
     if log_probs.dim() != 3 or targets.dim() not in (1, 2):
-        raise ValueError(f"log_probs: expected shape (T, N, C) or (T, C), "
+        raise check.ArgumentError(f"log_probs: expected shape (T, N, C) or (T, C), "
                          f"got {tuple(log_probs.shape)}")
     num_frames, batch, num_classes = log_probs.shape
     if not 0 <= blank < num_classes:
-        raise ValueError(f"blank: expected an index in [0, {num_classes}), got {blank}")
+        raise check.ArgumentError(f"blank: expected an index in [0, {num_classes}), got {blank}")
     if targets.dim() == 2 and targets.shape[0] != batch:
-        raise ValueError(f"targets: expected {batch} padded rows (N, S), "
+        raise check.ArgumentError(f"targets: expected {batch} padded rows (N, S), "
                          f"got shape {tuple(targets.shape)}")
     input_lengths = _lengths("input_lengths", input_lengths, batch, log_probs.device)
     target_lengths = _lengths("target_lengths", target_lengths, batch, log_probs.device)
@@ -231,7 +233,7 @@ def ctc_alignment_table(
     check.floating("log_probs", log_probs)
     check.integer("target", target, "labels")
     if log_probs.dim() != 2 or target.dim() != 1:
-        raise ValueError(f"log_probs, target: expected shapes (T, C) and (S,), "
+        raise check.ArgumentError(f"log_probs, target: expected shapes (T, C) and (S,), "
                          f"got {tuple(log_probs.shape)} and {tuple(target.shape)}")
     num_frames, num_classes = log_probs.shape
     labels = target.reshape(1, -1).to(log_probs.device)
@@ -257,7 +259,7 @@ def ctc_greedy_decode(
     if log_probs.dim() == 2:
         return ctc_greedy_decode(log_probs.unsqueeze(1), input_lengths, blank)[0]
     if log_probs.dim() != 3:
-        raise ValueError(f"log_probs: expected shape (T, N, C) or (T, C), "
+        raise check.ArgumentError(f"log_probs: expected shape (T, N, C) or (T, C), "
                          f"got {tuple(log_probs.shape)}")
     num_frames, batch, _ = log_probs.shape
     lengths = [num_frames] * batch if input_lengths is None else (

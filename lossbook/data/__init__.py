@@ -5,7 +5,8 @@ Nothing is downloaded. Random tensors are drawn on the CPU from a seeded
 differ, so drawing on the device would make a GPU run print different numbers.
 
 Chapter-specific data sets live in submodules named for their family
-(``lossbook.data.<family>``) and build on the helpers here.
+(``lossbook.data.<family>``) and build on the helpers here; real data sets that ship with
+scikit-learn (digits, breast cancer, wine, iris, diabetes) are in :mod:`lossbook.data.shipped`.
 """
 
 from __future__ import annotations

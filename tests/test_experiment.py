@@ -1,0 +1,55 @@
+"""lossbook.experiment: the seeded training loop, its progress line and the seed summary."""
+
+import numpy as np
+import pytest
+import torch
+
+from lossbook import display, experiment
+
+
+def line_data():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 3, generator=g)
+    return x, x @ torch.tensor([[1.0], [-2.0], [0.5]])
+
+
+def test_train_is_reproducible_and_learns(capsys):
+    x, y = line_data()
+
+    def fit(seed):
+        return experiment.train(lambda: torch.nn.Linear(3, 1), torch.nn.functional.mse_loss, x, y,
+                                epochs=40, lr=0.1, seed=seed, batch_size=16, label=f"seed {seed}",
+                                metrics={"weight norm": lambda m: float(m.weight.norm())})
+
+    model_a, history_a = fit(0)
+    model_b, history_b = fit(0)
+    assert torch.equal(model_a.weight, model_b.weight)
+    assert history_a.values == history_b.values
+    assert history_a.values["loss"][-1] < 1e-2 * history_a.values["loss"][0]
+    assert len(history_a.epochs) == 40 and set(history_a.last()) == {"loss", "weight norm"}
+    assert capsys.readouterr().out == ("seed 0 " + "." * 20 + " 40 epochs\n") * 2
+
+
+def test_minibatches_cover_every_row_once_in_a_seeded_order():
+    batches = experiment.minibatches(10, 3, seed=1, epoch=2)
+    assert sorted(torch.cat(batches).tolist()) == list(range(10))
+    assert [b.tolist() for b in batches] == [
+        b.tolist() for b in experiment.minibatches(10, 3, seed=1, epoch=2)]
+    assert [b.tolist() for b in batches] != [
+        b.tolist() for b in experiment.minibatches(10, 3, seed=1, epoch=3)]
+    assert len(experiment.minibatches(10, None, seed=0, epoch=1)) == 1
+
+
+def test_over_seeds_collects_one_value_per_seed_and_mean_std_formats_it():
+    results = experiment.over_seeds(lambda seed: {"x": seed * 0.1}, seeds=range(3))
+    np.testing.assert_allclose(results["x"], [0.0, 0.1, 0.2])
+    assert display.mean_std(results["x"], 2) == "0.10 ± 0.10"
+    with pytest.raises(AssertionError, match="rounding boundary"):
+        display.mean_std([0.1249, 0.1251], 2)
+    with pytest.raises(ValueError, match="at least 2"):
+        display.mean_std([0.5], 2)
+
+
+def test_accuracy_counts_arg_max_hits():
+    logits = torch.tensor([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0]])
+    assert experiment.accuracy(logits, torch.tensor([0, 1, 1])) == pytest.approx(2 / 3)
