@@ -1,6 +1,7 @@
 """Check the built book as a reader's browser sees it (headless Chromium).
 
-    python scripts/check_html.py [HTML_DIR]          (default: _build/html; `make browser-check`)
+    python scripts/check_html.py [HTML_DIR [PAGE ...]]   (default: _build/html, every page;
+                                                          `make browser-check`)
 
 For every page in the table of contents it loads the page in headless Chromium (Debian's
 ``chromium``; it cannot download a browser of its own here), lets MathJax run, and checks:
@@ -10,7 +11,15 @@ For every page in the table of contents it loads the page in headless Chromium (
   is left in the text;
 * every figure exists and is a real, non-empty PNG;
 * chapter notebooks have the Colab launch link and the download (.ipynb) button;
-* every citation points to an entry that exists on the bibliography page.
+* every citation points to an entry that exists on the bibliography page;
+* nothing runs past its column at a 1400-px window: every code area, printed output, table
+  and displayed formula fits its container (``scrollWidth <= clientWidth``), or the page is
+  failed with the cell that overflows named (its number among the page's cells and its first
+  line of code).
+
+The overflow is measured by a small script that the check's own web server adds to each page
+(the built book is not changed); it writes its findings into the ``data-overflow`` attribute
+of ``<body>``, which Chromium's ``--dump-dom`` then shows.
 
 It saves screenshots of a few pages under ``HTML_DIR/../screenshots`` for a person to look at,
 prints one line per page, and exits non-zero if anything is wrong.
@@ -21,6 +30,8 @@ from __future__ import annotations
 import functools
 import html as html_lib
 import http.server
+import io
+import json
 import re
 import shutil
 import socketserver
@@ -36,6 +47,29 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT_PAGES = ("chapters/00_preface", "chapters/04_entropy_cross_entropy_kl",
                     "chapters/A3_loss_zoo", "chapters/A1_errata")
+WINDOW = (1400, 1000)
+# Measures, after MathJax has typeset the page, every element that would scroll sideways.
+OVERFLOW_PROBE = """<script>
+window.addEventListener("load", () => setTimeout(() => {
+  const selector = "pre, table, .pst-scrollable-table-container, div.cell_output, "
+    + "div.output, mjx-container[display='true']";
+  const cells = Array.from(document.querySelectorAll("div.cell"));
+  const found = [];
+  for (const el of document.querySelectorAll(selector)) {
+    if (el.scrollWidth <= el.clientWidth + 1) continue;
+    const cell = el.closest("div.cell");
+    const code = cell ? (cell.querySelector("div.cell_input pre") || {}).textContent || "" : "";
+    const section = el.closest("section");
+    const kind = el.classList.length ? "." + el.classList[0] : "";
+    found.push({element: el.tagName.toLowerCase() + kind,
+                section: section ? section.id : "",
+                excess: el.scrollWidth - el.clientWidth,
+                cell: cell ? cells.indexOf(cell) + 1 : 0,
+                code: code.trim().split("\\n")[0].slice(0, 60)});
+  }
+  document.body.setAttribute("data-overflow", JSON.stringify(found));
+}, 4000));
+</script>"""
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
@@ -95,6 +129,22 @@ def page_problems(page: str, dom: str, html_dir: Path, source_has_math: bool,
     for target in re.findall(r'href="(?:\.\./chapters/)?bibliography\.html#([^"]+)"', dom):
         if target not in bibliography_ids:
             problems.append(f"citation #{target} has no bibliography entry")
+    problems += overflow_problems(dom)
+    return problems
+
+
+def overflow_problems(dom: str) -> list[str]:
+    """What the overflow probe found, one line per element wider than its container."""
+    match = re.search(r'<body[^>]*\bdata-overflow="([^"]*)"', dom)
+    if match is None:
+        return ["the overflow probe did not run"]
+    found = json.loads(html_lib.unescape(match.group(1)))
+    problems = []
+    for item in found:
+        where = (f"cell {item['cell']} ({item['code']!r})" if item["cell"]
+                 else f"the text of section #{item['section']}")
+        problems.append(f"{item['element']} in {where} is {item['excess']} px wider than "
+                        "its column")
     return problems
 
 
@@ -102,10 +152,11 @@ def render(url: str, profile: str, screenshot: Path | None = None) -> str:
     """The DOM of ``url`` after its scripts ran (and optionally a screenshot)."""
     flags = CHROMIUM_FLAGS + [f"--user-data-dir={profile}", "--virtual-time-budget=15000"]
     if screenshot is not None:
-        subprocess.run(["chromium", *flags, "--window-size=1280,4000",
+        subprocess.run(["chromium", *flags, f"--window-size={WINDOW[0]},4000",
                         f"--screenshot={screenshot}", url],
                        check=True, capture_output=True, timeout=120)
-    result = subprocess.run(["chromium", *flags, "--dump-dom", url],
+    result = subprocess.run(["chromium", *flags, f"--window-size={WINDOW[0]},{WINDOW[1]}",
+                             "--dump-dom", url],
                             check=True, capture_output=True, text=True, timeout=120)
     return result.stdout
 
@@ -114,6 +165,18 @@ def serve(directory: Path) -> socketserver.TCPServer:
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
+
+        def send_head(self):
+            """Serve pages with the overflow probe added before ``</body>``."""
+            path = Path(self.translate_path(self.path))
+            if path.suffix != ".html" or not path.is_file():
+                return super().send_head()
+            body = path.read_bytes().replace(b"</body>", OVERFLOW_PROBE.encode() + b"</body>")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return io.BytesIO(body)
 
     server = socketserver.TCPServer(("127.0.0.1", 0),
                                     functools.partial(Quiet, directory=str(directory)))
@@ -124,6 +187,7 @@ def serve(directory: Path) -> socketserver.TCPServer:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     html_dir = Path(argv[0]) if argv else ROOT / "_build" / "html"
+    only = set(argv[1:])  # e.g. chapters/04_entropy_cross_entropy_kl
     if shutil.which("chromium") is None:
         print("chromium not found: install Debian's chromium package "
               "(`make browser-check` does it on Debian/Ubuntu as root)")
@@ -141,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     server = serve(html_dir)
     try:
         with tempfile.TemporaryDirectory() as profile:
-            for page in toc_pages():
+            for page in [p for p in toc_pages() if not only or p in only]:
                 source = next(ROOT.glob(f"{page}.*"))
                 url = f"http://127.0.0.1:{server.server_address[1]}/{page}.html"
                 shot = (screenshots / f"{Path(page).name}.png"

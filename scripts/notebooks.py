@@ -17,6 +17,7 @@ for a GPU runtime.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
 COLAB_CELL_TAG = "colab-install"
 SOLUTION_MARKER = "### BEGIN SOLUTION"
+NBVAL_MARKER = re.compile(r"#\s*NBVAL_[A-Z_]+")
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
@@ -55,10 +57,29 @@ def nbgrader_metadata(grade_id: str) -> dict:
             "solution": True, "task": False}
 
 
+def harness_comments_to_tags(cell: nbformat.NotebookNode) -> None:
+    """Move nbval's comment markers (``# NBVAL_IGNORE_OUTPUT`` ...) into cell tags.
+
+    nbval reads the same markers from tags (``nbval-ignore-output``), and tags do not show in
+    the rendered book, where a test-harness comment would only puzzle a reader.
+    """
+    lines = cell.source.split("\n")
+    markers = [line.strip() for line in lines if NBVAL_MARKER.fullmatch(line.strip())]
+    if not markers:
+        return
+    cell.source = "\n".join(line for line in lines if not NBVAL_MARKER.fullmatch(line.strip()))
+    tags = cell.metadata.setdefault("tags", [])
+    for marker in markers:
+        tag = marker.lstrip("# ").lower().replace("_", "-")
+        if tag not in tags:
+            tags.append(tag)
+
+
 def sync(nb: nbformat.NotebookNode, name: str = "chapter") -> nbformat.NotebookNode:
     """Put the generated Colab cell first and the standard metadata in place.
 
-    Cells holding an exercise solution (between nbgrader's BEGIN/END SOLUTION markers) get
+    nbval's comment markers become cell tags (:func:`harness_comments_to_tags`). Cells
+    holding an exercise solution (between nbgrader's BEGIN/END SOLUTION markers) get
     nbgrader's solution-cell metadata, so the chapters are nbgrader source notebooks as is.
     """
     source = colab_cell_source()
@@ -73,6 +94,9 @@ def sync(nb: nbformat.NotebookNode, name: str = "chapter") -> nbformat.NotebookN
     nb.metadata["kernelspec"] = KERNELSPEC
     nb.metadata["accelerator"] = "GPU"
     nb.metadata["colab"] = {"provenance": [], "gpuType": "T4"}
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            harness_comments_to_tags(cell)
     solutions = [c for c in nb.cells if c.cell_type == "code" and SOLUTION_MARKER in c.source]
     for number, cell in enumerate(solutions, start=1):
         cell.metadata["nbgrader"] = nbgrader_metadata(f"{name}-solution-{number}")

@@ -1,6 +1,7 @@
 """The browser check's verdicts (scripts/check_html.py), on hand-made pages: it must fail
 pages with untypeset math, missing figures, missing launch links or dangling citations."""
 
+import html
 from pathlib import Path
 
 from scripts.check_html import page_problems, png_size, visible_text
@@ -9,7 +10,7 @@ PNG = (b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR"
        + (640).to_bytes(4, "big") + (480).to_bytes(4, "big"))
 REPO = "lossbook/lossbook"
 GOOD = (
-    '<h1>Entropy</h1><p>Shannon <mjx-container>H(p)</mjx-container></p>'
+    '<body data-overflow="[]"><h1>Entropy</h1><p>Shannon <mjx-container>H(p)</mjx-container></p>'
     '<img src="../_images/fig.png">'
     f'<a href="https://colab.research.google.com/github/{REPO}/blob/main/chapters/ch.ipynb">'
     '<a href="../_sources/chapters/ch.ipynb">download</a>'
@@ -62,3 +63,19 @@ def test_helpers():
     assert visible_text("<p>a<script>$$</script><code>\\(</code>b</p>").split() == ["a", "b"]
     path = Path(__file__)
     assert png_size(path) is None
+
+
+def test_overflowing_outputs_fail_the_page_with_the_cell_named(tmp_path):
+    found = ('[{"element": "pre", "section": "", "excess": 52, "cell": 4, '
+             '"code": "show_source(lossbook.l2_norm)"}, {"element": "mjx-container", '
+             '"section": "iou-as-a-loss", "excess": 9, "cell": 0, "code": ""}]')
+    dom = GOOD.replace('data-overflow="[]"', f'data-overflow="{html.escape(found)}"')
+    assert check(dom, tmp_path) == [
+        "pre in cell 4 ('show_source(lossbook.l2_norm)') is 52 px wider than its column",
+        "mjx-container in the text of section #iou-as-a-loss is 9 px wider than its column",
+    ]
+
+
+def test_a_page_the_overflow_probe_never_reached_fails(tmp_path):
+    assert check(GOOD.replace(' data-overflow="[]"', ""), tmp_path) == [
+        "the overflow probe did not run"]
