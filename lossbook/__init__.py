@@ -128,7 +128,7 @@ from lossbook.regression import (
 )
 from lossbook.sequence import ctc_alignment_table, ctc_greedy_decode, ctc_loss
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "catalog", "data", "display", "grading", "plot", "runtime",

@@ -126,3 +126,42 @@ def test_code_passes_ruff():
     result = subprocess.run([str(ruff), "check", "lossbook", "tests", "scripts"], cwd=ROOT,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_version_is_the_same_everywhere_and_has_a_changelog_entry():
+    import lossbook
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert lossbook.__version__ == version == str(citation["version"])
+    assert f"## [{version}]" in (ROOT / "CHANGELOG.md").read_text()
+
+
+def test_sdist_and_wheel_carry_the_package_license_and_types_but_not_the_repository(tmp_path):
+    import os
+    import shutil
+    import tarfile
+    import zipfile
+
+    from setuptools import build_meta
+
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "_build", "build", "*.egg-info", "__pycache__"))
+    here = Path.cwd()
+    os.chdir(source)
+    try:
+        sdist = build_meta.build_sdist(str(tmp_path))
+        wheel = build_meta.build_wheel(str(tmp_path))
+    finally:
+        os.chdir(here)
+    names = tarfile.open(tmp_path / sdist).getnames()
+    top = sdist.removesuffix(".tar.gz")
+    for required in ("LICENSE", "CITATION.cff", "CHANGELOG.md", "lossbook/__init__.py",
+                     "lossbook/py.typed"):
+        assert f"{top}/{required}" in names
+    assert not [n for n in names if n.startswith((f"{top}/tests", f"{top}/chapters"))]
+    archive = zipfile.ZipFile(tmp_path / wheel)
+    assert "lossbook/py.typed" in archive.namelist()
+    metadata = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+    assert "License-Expression: MIT" in archive.read(metadata).decode()
