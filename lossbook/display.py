@@ -181,15 +181,20 @@ def settled(value, decimals: int = DECIMALS, tolerance: float | None = None):
     return value
 
 
-def mean_std(values, decimals: int = DECIMALS) -> str:
+def mean_std(values, decimals: int = DECIMALS, tolerance: float | None = None) -> str:
     """``"mean ± std"`` of one result per seed (sample std, ``ddof=1``), each :func:`settled`.
 
     Print it with :func:`show` or in a :func:`table` column: ``mean_std(accuracies, 2)``.
+    ``tolerance`` is passed to :func:`settled`: how far another device may move the value.
+    The default (a fifth of the last digit) suits float32 training; a chapter that trains in
+    float64, where CPU and CUDA differ in the last bits only, may state a tighter one
+    (``tolerance=1e-6``) and print more of its results.
     """
     array = np.asarray(_as_array(values), dtype=np.float64).ravel()
     if array.size < 2:
         raise ValueError(f"values: expected one result per seed (at least 2), got {array.size}")
-    mean, std = settled(array.mean(), decimals), settled(array.std(ddof=1), decimals)
+    mean = settled(array.mean(), decimals, tolerance)
+    std = settled(array.std(ddof=1), decimals, tolerance)
     return f"{_scalar(mean, decimals)} ± {_scalar(std, decimals)}"
 
 

@@ -17,9 +17,11 @@ for a GPU runtime.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -147,17 +149,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["execute", "sync"])
     parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="notebooks executed at once, one thread each (default 2)")
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted(CHAPTERS.glob("*.ipynb"))
-    for number, path in enumerate(paths, start=1):
-        if args.command == "sync":
+    if args.command == "sync":
+        for number, path in enumerate(paths, start=1):
             nb = sync(nbformat.read(path, as_version=4), path.stem)
             nbformat.write(strip_volatile(nb), path)
             print(f"[{number}/{len(paths)}] synced {path}")
-        else:
-            print(f"[{number}/{len(paths)}] executing {path} ...", flush=True)
-            seconds = execute(path)
-            print(f"[{number}/{len(paths)}] stored outputs of {path} ({seconds:.1f} s)", flush=True)
+        return 0
+    # One thread per kernel (kernels inherit the environment), as under `make test`'s xdist
+    # workers: two kernels on two cores, not four threads fighting over them.
+    os.environ["OMP_NUM_THREADS"] = "1"
+
+    def run(numbered):
+        number, path = numbered
+        print(f"[{number}/{len(paths)}] executing {path} ...", flush=True)
+        seconds = execute(path)
+        print(f"[{number}/{len(paths)}] stored outputs of {path} ({seconds:.1f} s)", flush=True)
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        list(pool.map(run, enumerate(paths, start=1)))  # list(): re-raise the first failure
     return 0
 
 

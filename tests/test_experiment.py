@@ -46,6 +46,7 @@ def test_over_seeds_collects_one_value_per_seed_and_mean_std_formats_it():
     assert display.mean_std(results["x"], 2) == "0.10 ± 0.10"
     with pytest.raises(AssertionError, match="rounding boundary"):
         display.mean_std([0.1249, 0.1251], 2)
+    assert display.mean_std([0.1249, 0.1252], 2, tolerance=1e-6) == "0.13 ± 0.00"
     with pytest.raises(ValueError, match="at least 2"):
         display.mean_std([0.5], 2)
 
