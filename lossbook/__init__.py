@@ -117,6 +117,15 @@ from lossbook.perceptual import (
     style_loss,
     total_variation,
 )
+from lossbook.ranking import (
+    lambdarank_loss,
+    listmle_loss,
+    listnet_loss,
+    mrr,
+    ndcg,
+    ordered_pairs,
+    ranknet_loss,
+)
 from lossbook.regression import (
     huber_loss,
     l1_loss,
@@ -155,6 +164,8 @@ __all__ = [
     "l0_norm", "l1_norm", "l1_penalty", "l2_norm", "l2_penalty", "linf_norm", "lp_norm",
     "soft_threshold",
     "feature_reconstruction_loss", "gram_matrix", "style_loss", "total_variation",
+    "lambdarank_loss", "listmle_loss", "listnet_loss", "mrr", "ndcg", "ordered_pairs",
+    "ranknet_loss",
     "huber_loss", "l1_loss", "log_cosh_loss", "mse_loss", "quantile_loss", "rmse_loss",
     "smooth_l1_loss",
     "box_iou", "box_iou_loss", "complete_box_iou_loss", "dice_loss", "distance_box_iou_loss",
