@@ -38,6 +38,7 @@ from lossbook.distances import (
     standardized_euclidean,
     wasserstein_1d,
 )
+from lossbook.distillation import distillation_loss, logit_matching_loss, soft_target_loss
 from lossbook.embedding import (
     batch_all,
     batch_hard,
@@ -151,6 +152,7 @@ __all__ = [
     "correlation_distance", "cosine_distance", "euclidean", "hamming", "hellinger_distance",
     "js_distance", "mahalanobis", "manhattan", "minkowski", "mmd", "mmd_permutation_test",
     "sinkhorn_distance", "sinkhorn_plan", "standardized_euclidean", "wasserstein_1d",
+    "distillation_loss", "logit_matching_loss", "soft_target_loss",
     "batch_all", "batch_hard", "contrastive_loss", "cosine_embedding_loss", "info_nce_loss",
     "pairwise_distance", "triplet_margin_loss", "triplet_margin_with_distance_loss",
     "cycle_consistency_loss", "d_loss_hinge", "d_loss_lsgan", "d_loss_minimax",
