@@ -10,7 +10,7 @@ and exits non-zero when there is one; ``tests/test_prose_numbers.py`` runs it on
 What counts as a number that needs code: a decimal (``0.75``), an integer of two or more digits
 (``45 frames``), a power of ten (``10^{-45}``, one token), or any number followed by ``%``,
 ``×`` or "times" (a ratio). Single-digit integers are almost always definitions (``p = 1``,
-"two classes") and are not listed. Not listed either: sizes (``32 × 32``), identifiers (an
+"two classes") and are not listed. Not listed either: sizes (``32 × 32``), a metric's cut-off (``NDCG@10``), identifiers (an
 item, note, chapter, section, equation, step or figure number, and the source notes' numbers
 000–004), years in 1900–2099, numbers inside code spans, links, citations, glue roles and
 directive options.
@@ -44,7 +44,7 @@ REMOVED = [
 DIRECTIVE_FENCE = re.compile(r"^(```+|:::+)\{[^}]+\}.*$|^(```+|:::+)\s*$",
                              re.MULTILINE)
 # a ratio's suffix: "8 %", "3× slower", "20 times harder" — not a size such as "32 × 32"
-NUMBER = re.compile(r"(?<![\w.\\])(\d+(?:[.,]\d+)*(?:\^\{?[-−]?\d+\}?)?)"
+NUMBER = re.compile(r"(?<![\w.\\@])(\d+(?:[.,]\d+)*(?:\^\{?[-−]?\d+\}?)?)"
                     r"(\s*%|\s*×(?!\s*\d)|\s+times\b|x\b)?")
 SIZE_AFTER = re.compile(r"\s*(?:×|\\times)\s*\d")
 SIZE_BEFORE = re.compile(r"(?:×|\\times)\s*$")
