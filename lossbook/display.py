@@ -181,15 +181,18 @@ def settled(value, decimals: int = DECIMALS, tolerance: float | None = None):
     return value
 
 
-def mean_std(values, decimals: int = DECIMALS) -> str:
+def mean_std(values, decimals: int = DECIMALS, tolerance: float | None = None) -> str:
     """``"mean ± std"`` of one result per seed (sample std, ``ddof=1``), each :func:`settled`.
 
     Print it with :func:`show` or in a :func:`table` column: ``mean_std(accuracies, 2)``.
+    ``tolerance`` is passed to :func:`settled`: a smaller one is honest only when the results
+    cannot move by more between devices (e.g. training in float64).
     """
     array = np.asarray(_as_array(values), dtype=np.float64).ravel()
     if array.size < 2:
         raise ValueError(f"values: expected one result per seed (at least 2), got {array.size}")
-    mean, std = settled(array.mean(), decimals), settled(array.std(ddof=1), decimals)
+    mean = settled(array.mean(), decimals, tolerance)
+    std = settled(array.std(ddof=1), decimals, tolerance)
     return f"{_scalar(mean, decimals)} ± {_scalar(std, decimals)}"
 
 
