@@ -17,6 +17,7 @@ from lossbook.classification import (
     sigmoid_focal_loss,
     softmax_focal_loss,
 )
+from lossbook.contrastive import clip_loss, nt_xent_loss, siglip_loss
 from lossbook.distances import (
     bhattacharyya_coefficient,
     bhattacharyya_distance,
@@ -148,6 +149,7 @@ __all__ = [
     "class_balanced_weights", "exponential_loss", "large_margin_psi",
     "large_margin_softmax_logits", "large_margin_softmax_loss", "logistic_loss",
     "sigmoid_focal_loss", "softmax_focal_loss",
+    "clip_loss", "nt_xent_loss", "siglip_loss",
     "bhattacharyya_coefficient", "bhattacharyya_distance", "bray_curtis", "chebyshev",
     "correlation_distance", "cosine_distance", "euclidean", "hamming", "hellinger_distance",
     "js_distance", "mahalanobis", "manhattan", "minkowski", "mmd", "mmd_permutation_test",

@@ -54,3 +54,12 @@ def test_over_seeds_collects_one_value_per_seed_and_mean_std_formats_it():
 def test_accuracy_counts_arg_max_hits():
     logits = torch.tensor([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0]])
     assert experiment.accuracy(logits, torch.tensor([0, 1, 1])) == pytest.approx(2 / 3)
+
+
+def test_mean_std_passes_a_smaller_tolerance_to_settled():
+    near_a_boundary = [0.1249, 0.1251]  # mean 0.1250, std 0.0001
+    with pytest.raises(AssertionError, match="rounding boundary"):
+        display.mean_std([0.1239, 0.1241], 2)
+    assert display.mean_std([0.1239, 0.1241], 2, tolerance=1e-6) == "0.12 ± 0.00"
+    with pytest.raises(AssertionError, match="rounding boundary"):
+        display.mean_std(near_a_boundary, 2, tolerance=1e-6)
