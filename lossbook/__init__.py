@@ -64,6 +64,13 @@ from lossbook.gan import (
     gradient_penalty,
     r1_penalty,
 )
+from lossbook.generative import (
+    NoiseSchedule,
+    diffusion_loss,
+    elbo_loss,
+    gaussian_kl_divergence,
+    mode_coverage,
+)
 from lossbook.information import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -160,6 +167,7 @@ __all__ = [
     "cycle_consistency_loss", "d_loss_hinge", "d_loss_lsgan", "d_loss_minimax",
     "d_loss_wasserstein", "g_loss_hinge", "g_loss_lsgan", "g_loss_minimax", "g_loss_nonsaturating",
     "g_loss_wasserstein", "gradient_penalty", "r1_penalty",
+    "NoiseSchedule", "diffusion_loss", "elbo_loss", "gaussian_kl_divergence", "mode_coverage",
     "bernoulli_log_likelihood", "binomial_pmf", "fit_mle", "gaussian_nll_loss", "laplace_nll",
     "poisson_nll_loss",
     "hinge_embedding_loss", "hinge_loss", "margin_ranking_loss", "multi_margin_loss",
