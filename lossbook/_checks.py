@@ -57,12 +57,16 @@ def floating(name: str, value) -> None:
         raise ArgumentTypeError(f"{name}: expected a floating-point tensor, got {value.dtype}")
 
 
-def integer(name: str, value, what: str = "class indices") -> None:
-    """``value`` must be an integer tensor (class indices are never floats)."""
+def integer(name: str, value, what: str = "class indices", dtypes: tuple = ()) -> None:
+    """``value`` must be an integer tensor (class indices are never floats), and one of
+    ``dtypes`` when they are given (torch's ``nll_loss`` takes int64 or uint8 indices only)."""
     tensor(name, value)
     if value.is_floating_point() or value.is_complex() or value.dtype == torch.bool:
         raise ArgumentTypeError(
             f"{name}: expected integer {what} (e.g. torch.long), got {value.dtype}")
+    if dtypes and value.dtype not in dtypes:
+        allowed = " or ".join(str(d) for d in dtypes)
+        raise ArgumentTypeError(f"{name}: expected {what} of dtype {allowed}, got {value.dtype}")
 
 
 def same_dtype(name: str, value: torch.Tensor, like_name: str, like: torch.Tensor) -> None:
@@ -145,16 +149,18 @@ def unit_interval(**tensors: torch.Tensor) -> None:
 
 
 def class_indices(
-    name: str, target: torch.Tensor, num_classes: int, ignore_index: int | None = None
+    name: str, target: torch.Tensor, num_classes: int, ignore_index: int | None = None,
+    also: str = "",
 ) -> None:
-    """Class indices must lie in [0, num_classes), except entries equal to ``ignore_index``."""
+    """Class indices must lie in [0, num_classes), except entries equal to ``ignore_index``;
+    ``also`` names the exception in the message (e.g. ``" or -1 (padding)"``)."""
     ok = (target >= 0) & (target < num_classes)
     if ignore_index is not None:
         ok |= target == ignore_index
     failure = _first_failure([(name, target, ok, "")])
     if failure is not None:
-        raise ArgumentError(
-            f"{name}: class indices must be in [0, {num_classes}), got {_text(failure[1])}")
+        raise ArgumentError(f"{name}: class indices must be in [0, {num_classes}){also}, "
+                            f"got {_text(failure[1])}")
 
 
 def values_in(name: str, value: torch.Tensor, allowed: tuple[float, ...]) -> None:

@@ -16,7 +16,8 @@ import torch.nn.functional as F
 
 from lossbook import _checks as check
 from lossbook import _numerics as num
-from lossbook._numerics import log_softmax, softplus
+from lossbook._numerics import log1p_exp as softplus  # exact: no threshold, as torch's losses
+from lossbook._numerics import log_softmax
 from lossbook._reduce import reduce
 from lossbook.catalog import Entry
 
@@ -37,10 +38,14 @@ def entropy(p: torch.Tensor, dim: int = -1, base: float | None = None) -> torch.
 
 
 # --------------------------------------------------------------------------- cross-entropy
-def _check_weight(weight: torch.Tensor | None, num_classes: int) -> None:
+def _check_weight(weight: torch.Tensor | None, num_classes: int,
+                  input: torch.Tensor | None = None) -> None:
+    """One weight per class; of ``input``'s dtype when given (torch refuses others there)."""
     if weight is not None:
         check.floating("weight", weight)
         check.shape("weight", weight, (num_classes,), "one weight per class")
+        if input is not None:
+            check.same_dtype("weight", weight, "input", input)
 
 
 def nll_loss(
@@ -62,14 +67,15 @@ def nll_loss(
     Reference: ``torch.nn.functional.nll_loss``.
     """
     check.floating("input", input)
-    check.integer("target", target)
+    check.integer("target", target, dtypes=(torch.long, torch.uint8))
     check.reduction(reduction)
     class_dim = num.class_dim(input)
     num_classes = input.shape[class_dim]
     expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
     check.shape("target", target, expected, "input's shape without the class dimension")
-    _check_weight(weight, num_classes)
+    _check_weight(weight, num_classes, input)
     check.class_indices("target", target, num_classes, ignore_index)
+    target = target.long()  # uint8 indices, as torch allows; gather takes int64
 
     keep, w = _target_weights(weight, target, ignore_index, input.dtype)
     safe_target = torch.where(keep, target, torch.zeros_like(target))  # any valid index
@@ -135,7 +141,7 @@ def cross_entropy(
             raise check.ArgumentError("ignore_index: not supported with class-probability targets")
         check.unit_interval(target=target)
         q = (1 - label_smoothing) * target + label_smoothing / num_classes
-        w = num.along_classes(weight.to(input.dtype), input) if weight is not None else 1.0
+        w = num.along_classes(weight, input) if weight is not None else 1.0  # dtypes promote
         per_class = -w * q * log_probs
         if reduction == "mean":
             return per_class.sum() / (input.numel() / num_classes)  # 0/0 = NaN when empty
@@ -144,6 +150,7 @@ def cross_entropy(
     nll = nll_loss(log_probs, target, weight, ignore_index, reduction)
     if label_smoothing == 0.0:
         return nll
+    target = target.long()  # uint8 indices, as torch allows
     # The uniform part of the smoothed target, -sum_c w_c log p_c, with ignored entries
     # dropped and 'mean' normalised by the same sum of w_{y_i} as the NLL part.
     w = num.along_classes(weight.to(input.dtype), input) if weight is not None else 1.0
@@ -212,6 +219,7 @@ def binary_cross_entropy(
     """
     check.floating("input", input)
     check.floating("target", target)
+    check.same_dtype("target", target, "input", input)  # torch refuses, e.g., float64 targets
     check.same_shape("input", input, "target", target)
     check.reduction(reduction)
     check.unit_interval(input=input, target=target)

@@ -20,6 +20,7 @@ import torch
 
 from lossbook import _checks as check
 from lossbook._numerics import broadcastable
+from lossbook._numerics import clamp_value_only as _clamp_value_only
 from lossbook._reduce import reduce
 from lossbook.catalog import Entry
 
@@ -36,17 +37,6 @@ def _parameter(name: str, value, input: torch.Tensor, expected: str) -> torch.Te
         value = torch.full_like(input, value)
     check.floating(name, value)
     return value
-
-
-def _clamp_value_only(x: torch.Tensor, min: float) -> torch.Tensor:
-    """``max(x, min)`` in value, with the gradient passed to ``x`` as if nothing were clamped.
-
-    This is what torch's ``gaussian_nll_loss`` does (it clamps a clone under ``no_grad``): a
-    variance below ``eps`` is *evaluated* at ``eps`` but still receives that gradient, so a
-    model predicting a zero variance is pushed back up. ``x - x.detach()`` is exactly 0 with
-    gradient 1, so the clamped value is exactly ``min``.
-    """
-    return torch.where(x < min, min + (x - x.detach()), x)
 
 
 # --------------------------------------------------------------------------- the coin
