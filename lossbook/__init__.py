@@ -2,10 +2,11 @@
 
 Torch-named losses are available at the top level, so ``lossbook.cross_entropy`` can replace
 ``torch.nn.functional.cross_entropy`` line for line. Each family also lives in its own module
-(``lossbook.information``, ...), named as in the book's chapters.
+(``lossbook.information``, ...), named as in the book's chapters, and ``lossbook.nn`` holds
+their ``torch.nn``-style module forms (``lossbook.nn.CrossEntropyLoss(weight=w)``).
 """
 
-from lossbook import catalog, data, display, grading, plot, runtime
+from lossbook import catalog, data, display, grading, nn, plot, runtime
 from lossbook._numerics import log_softmax, logsumexp, softmax, softplus
 from lossbook.classification import (
     class_balanced_weights,
@@ -133,7 +134,7 @@ from lossbook.sequence import ctc_alignment_table, ctc_greedy_decode, ctc_loss
 __version__ = "0.1.0"
 
 __all__ = [
-    "catalog", "data", "display", "grading", "plot", "runtime",
+    "catalog", "data", "display", "grading", "nn", "plot", "runtime",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "entropy",
     "js_divergence", "kl_div", "label_smoothing", "log_softmax", "logsumexp", "nll_loss",
     "softmax", "softplus", "zero_one_loss",

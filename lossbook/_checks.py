@@ -11,10 +11,13 @@ written against torch keeps working, lossbook's errors are *both*:
   ``RuntimeError``;
 * :class:`ArgumentTypeError` — a tensor of the wrong kind (integer where floats are needed,
   a plain number where a tensor is) — is a ``TypeError``, a ``ValueError`` and a
-  ``RuntimeError``.
+  ``RuntimeError``;
+* :class:`ArgumentIndexError` — a class index out of range — is an :class:`ArgumentError`
+  and an ``IndexError``.
 
-``except ValueError``, ``except RuntimeError`` and (for types) ``except TypeError`` all catch
-them. Raise them through these helpers, never a bare ``ValueError``.
+``except ValueError``, ``except RuntimeError``, and for types ``except TypeError``, for
+indices ``except IndexError``, all catch them. Raise them through these helpers, never a bare
+``ValueError``.
 
 **One synchronisation.** Value checks (ranges, class indices) need the data, which on a GPU
 means one device-to-host synchronisation. :func:`values` takes every rule of a call at once
@@ -37,6 +40,11 @@ class ArgumentError(ValueError, RuntimeError):
 
 class ArgumentTypeError(TypeError, ValueError, RuntimeError):
     """An argument of the wrong type or dtype; also a ``ValueError`` and a ``RuntimeError``."""
+
+
+class ArgumentIndexError(ArgumentError, IndexError):
+    """A class index out of range; also an ``IndexError``, which torch's ``nll_loss`` and
+    ``cross_entropy`` raise for it on the CPU."""
 
 
 def compiling() -> bool:
@@ -159,8 +167,8 @@ def class_indices(
         ok |= target == ignore_index
     failure = _first_failure([(name, target, ok, "")])
     if failure is not None:
-        raise ArgumentError(f"{name}: class indices must be in [0, {num_classes}){also}, "
-                            f"got {_text(failure[1])}")
+        raise ArgumentIndexError(f"{name}: class indices must be in [0, {num_classes}){also}, "
+                                 f"got {_text(failure[1])}")
 
 
 def values_in(name: str, value: torch.Tensor, allowed: tuple[float, ...]) -> None:

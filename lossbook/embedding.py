@@ -58,6 +58,7 @@ def cosine_similarity(
     """
     check.floating("x1", x1)
     check.floating("x2", x2)
+    check.number("eps", eps, eps >= 0, "a value >= 0")
     broadcastable("x2", x2, "x1", x1)
     x1, x2 = torch.broadcast_tensors(x1, x2)
     norm1 = clamp_value_only(torch.linalg.vector_norm(x1, dim=dim, keepdim=True), eps)

@@ -115,9 +115,11 @@ def cross_entropy(
       ``nll_loss(log_softmax(input), target)``. ``'mean'`` divides by $\sum_i w_{y_i}$;
       ``ignore_index`` entries are skipped.
     * **class probabilities** (same shape as ``input``): $q$ is ``target``; ``'mean'`` divides
-      by the number of samples, not by the weights; ``ignore_index`` is not supported.
+      by the number of samples, not by the weights; ``ignore_index`` is not supported. Like
+      torch, lossbook does not check that the rows are distributions.
 
-    ``label_smoothing`` $= \varepsilon$ mixes the target with the uniform distribution,
+    ``label_smoothing`` $= \varepsilon \in [0, 1]$ (torch documents that range, but silently
+    ignores a negative value; lossbook refuses it) mixes the target with the uniform distribution,
     $q \to (1 - \varepsilon) q + \varepsilon / C$ (Szegedy et al., 2016). With class indices and
     ``weight`` this is torch's $(1-\varepsilon)\,\mathrm{NLL} + \frac{\varepsilon}{C}
     \sum_c w_c(-\log p_c)$, normalised by the same $\sum_i w_{y_i}$.
@@ -127,7 +129,7 @@ def cross_entropy(
     check.floating("input", input)
     check.tensor("target", target)
     check.reduction(reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
+    if not 0.0 <= label_smoothing <= 1.0:  # torch's documented range (it ignores a negative)
         raise check.ArgumentError(
             f"label_smoothing: expected a value in [0, 1], got {label_smoothing}")
     class_dim = num.class_dim(input)
@@ -139,7 +141,6 @@ def cross_entropy(
         _check_weight(weight, num_classes)
         if ignore_index >= 0:
             raise check.ArgumentError("ignore_index: not supported with class-probability targets")
-        check.unit_interval(target=target)
         q = (1 - label_smoothing) * target + label_smoothing / num_classes
         w = num.along_classes(weight, input) if weight is not None else 1.0  # dtypes promote
         per_class = -w * q * log_probs
@@ -291,7 +292,9 @@ def kl_div(
     $0 \log 0 = 0$.
 
     ``'batchmean'`` (sum / batch size) is the mathematical KL per sample; ``'mean'`` also
-    divides by the number of classes, which is rarely what is wanted.
+    divides by the number of classes, which is rarely what is wanted. As in torch the target
+    is not checked: a negative "probability" (log-probabilities passed without
+    ``log_target=True``, say) gives NaN, one above 1 a number that is no divergence.
 
     Reference: ``torch.nn.functional.kl_div``; Kullback & Leibler (1951).
     """
@@ -302,7 +305,6 @@ def kl_div(
     if log_target:
         loss = torch.exp(target) * (target - input)
     else:
-        check.unit_interval(target=target)  # log-probabilities here need log_target=True
         loss = torch.xlogy(target, target) - target * input
     return reduce(loss, reduction, check.REDUCTIONS + ("batchmean",))
 
@@ -358,6 +360,7 @@ def zero_one_loss(
         class_dim = num.class_dim(input)
         expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
         check.shape("target", target, expected, "input's shape without the class dimension")
+        check.class_indices("target", target, input.shape[class_dim])  # as cross_entropy does
         mistakes = input.argmax(dim=class_dim) != target
     return reduce(mistakes.detach().to(dtype), reduction)
 

@@ -127,7 +127,7 @@ def gaussian_nll_loss(
     broadcastable("target", target, "the input", input)
     var = _parameter("var", var, input, "non-negative variances")
     var = _variance_like_input(var, input)
-    check.values(("var", var, var >= 0, "non-negative variances"))
+    check.values(("var", var, ~(var < 0), "non-negative variances"))  # NaN passes, as in torch
     var = _clamp_value_only(var, eps)  # log(0) and 1/0 never happen; the gradient still flows
     loss = 0.5 * (torch.log(var) + (input - target) ** 2 / var)
     if full:
@@ -169,7 +169,9 @@ def poisson_nll_loss(
     $\log y!$ does not depend on the prediction, so it is left out unless ``full=True``, which
     adds Stirling's approximation $y\log y - y + \tfrac12\log(2\pi y)$ where $y > 1$ and 0
     where $y \le 1$ (exact for counts 0 and 1, since $0! = 1! = 1$). ``target`` holds counts
-    (non-negative; non-integers are accepted, as in torch) and broadcasts against ``input``.
+    and broadcasts against ``input``. Like torch, lossbook checks no values: non-integer
+    counts are accepted, a negative count gives a number that is no likelihood, and a negative
+    rate (with ``log_input=False``) gives NaN.
 
     Gradients are torch's, with one exception: at ``target == 0`` with ``full=True`` torch's
     gradient *with respect to the target* is NaN (its backward multiplies the masked term's
@@ -182,10 +184,6 @@ def poisson_nll_loss(
     check.floating("target", target)
     check.reduction(reduction)
     broadcastable("target", target, "the input", input)
-    rules = [("target", target, target >= 0, "non-negative counts")]
-    if not log_input:
-        rules.append(("input", input, input >= 0, "non-negative rates (or log_input=True)"))
-    check.values(*rules)
     if log_input:
         loss = torch.exp(input) - target * input
     else:
