@@ -5,10 +5,23 @@ refusing. Used by ``tests/test_torch_conformance.py`` and ``tests/test_nn.py``."
 from __future__ import annotations
 
 import dataclasses
+import importlib
 
 import torch
 
 from tests.reference import TOLERANCES
+
+
+def torch_testing(module: str):
+    """``torch.testing._internal.<module>``, imported without its one side effect on this
+    process: ``common_utils`` freezes the ``torch.backends`` flags on import (for PyTorch's own
+    suite), after which ``lossbook.runtime.setup`` — run by later tests in the same worker —
+    could no longer set ``cudnn.deterministic``."""
+    frozen = torch.backends.flags_frozen()
+    imported = importlib.import_module(f"torch.testing._internal.{module}")
+    if not frozen:
+        torch.backends.flags_frozen.__globals__["__allow_nonbracketed_mutation_flag"] = True
+    return imported
 
 
 def _tensors(value):
@@ -145,8 +158,7 @@ def compare(ours, theirs, sample, wrapper=None) -> str | None:
 
 def gradcheck_wrapper(op):
     """The op's own ``gradcheck_wrapper``, or None where it is OpInfo's default (a plain call)."""
-    from torch.testing._internal.opinfo.core import OpInfo
-
+    OpInfo = torch_testing("opinfo.core").OpInfo
     default = next(f.default for f in dataclasses.fields(OpInfo) if f.name == "gradcheck_wrapper")
     return None if op.gradcheck_wrapper is default else op.gradcheck_wrapper
 

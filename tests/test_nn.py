@@ -13,7 +13,7 @@ import torch
 import lossbook
 import lossbook.nn as lnn
 from lossbook import catalog
-from tests.conformance import compare, describe, first_line, report
+from tests.conformance import compare, describe, first_line, report, torch_testing
 from tests.reference import assert_matches, randn
 
 TWINS = [getattr(lnn, name) for name in lnn.__all__ if isinstance(getattr(lnn, name), type)]
@@ -35,8 +35,7 @@ pytestmark = [pytest.mark.filterwarnings("ignore:Using a target size:UserWarning
 @functools.cache
 def module_db() -> dict:
     """module_db by class name; imported once per worker, on first use."""
-    from torch.testing._internal.common_modules import module_db as infos
-
+    infos = torch_testing("common_modules").module_db
     return {info.module_cls.__name__: info for info in infos}
 
 
@@ -151,8 +150,7 @@ def test_distance_and_similarity_twins_match_torch(device, dtype):
 # --------------------------------------------------------------------------- module_db
 def _sample(forward_input):
     """A module_db forward input as an op_db-style sample: ``input``, ``args``, ``kwargs``."""
-    from torch.testing._internal.opinfo.core import SampleInput
-
+    SampleInput = torch_testing("opinfo.core").SampleInput
     args = forward_input.args
     return SampleInput(args[0], args=tuple(args[1:]), kwargs=dict(forward_input.kwargs))
 
@@ -163,9 +161,7 @@ def _wrapper(name):
     CTCLoss gradient test for that reason)."""
     if name != "CTCLoss":
         return None
-    from torch.testing._internal.common_methods_invocations import gradcheck_wrapper_ctc_loss
-
-    return gradcheck_wrapper_ctc_loss
+    return torch_testing("common_methods_invocations").gradcheck_wrapper_ctc_loss
 
 
 def _construct(cls, constructor_input):
@@ -212,8 +208,7 @@ def test_module_inputs_match_torch(name, dtype, device):
 def test_module_error_inputs_raise_torchs_error_type(name, device):
     """Every module_db error input: the twin raises torch's error type, at construction or in
     ``forward`` as torch does."""
-    from torch.testing._internal.common_modules import ModuleErrorEnum
-
+    ModuleErrorEnum = torch_testing("common_modules").ModuleErrorEnum
     info, ours_class = module_db()[name], getattr(lnn, name)
     failures, total = [], 0
     errors = info.module_error_inputs_func(info, device=device, dtype=torch.float32,

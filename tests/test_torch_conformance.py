@@ -29,7 +29,14 @@ import torch.nn.functional as F
 
 import lossbook
 from lossbook import catalog
-from tests.conformance import compare, describe, first_line, gradcheck_wrapper, report
+from tests.conformance import (
+    compare,
+    describe,
+    first_line,
+    gradcheck_wrapper,
+    report,
+    torch_testing,
+)
 
 # torch's own warnings about the samples it is given (a target broadcast against the input,
 # kl_div's 'mean'): the samples are meant to exercise exactly that.
@@ -83,8 +90,7 @@ NUMERICS = {"softmax", "log_softmax", "logsumexp", "softplus", "cosine_similarit
 @functools.cache
 def op_db() -> dict:
     """op_db by ``name[.variant]``; imported once per worker, on first use (≈ 4 s)."""
-    from torch.testing._internal.common_methods_invocations import op_db as ops
-
+    ops = torch_testing("common_methods_invocations").op_db
     return {o.name + (f".{o.variant_test_name}" if o.variant_test_name else ""): o for o in ops}
 
 
@@ -97,6 +103,11 @@ def test_every_torch_named_function_is_covered():
     assert not absent, f"OPS names operators op_db does not have: {absent}"
     with_errors = sorted(name for name in OPS if op_db()[name].error_inputs_func is not None)
     assert with_errors == ERROR_OPS
+
+
+def test_loading_op_db_leaves_torch_backends_settable():
+    op_db()
+    assert not torch.backends.flags_frozen()  # lossbook.runtime.setup sets cudnn flags
 
 
 # --------------------------------------------------------------------------- signatures
