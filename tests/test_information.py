@@ -406,13 +406,13 @@ def test_checks_torch_lacks_are_not_added():
     x, y = randn(4, 3), torch.tensor([0, 2, 1, 2])
     log_p = torch.log(rand(3))  # log-probabilities where probabilities belong: NaN, no error
     for ours, theirs, args, kwargs in (
-        (info.kl_div, F.kl_div, (torch.zeros(3), log_p), {}),
+        (info.kl_div, F.kl_div, (torch.zeros(3), log_p), dict(reduction="sum")),
         (info.cross_entropy, F.cross_entropy, (x, randn(4, 3, seed=1)), {}),  # not a distribution
         (info.cross_entropy, F.cross_entropy, (x, y.to(torch.uint8)), dict(label_smoothing=0.2)),
     ):
         torch.testing.assert_close(ours(*args, **kwargs), theirs(*args, **kwargs),
                                    equal_nan=True)
-    assert info.kl_div(torch.zeros(3), log_p).isnan()
+    assert info.kl_div(torch.zeros(3), log_p, reduction="sum").isnan()
 
 
 def test_out_of_range_indices_raise_what_torch_raises_on_the_cpu():

@@ -116,7 +116,7 @@ def test_a_twin_survives_torch_save_and_load():
     assert type(loaded) is lnn.NLLLoss and loaded.ignore_index == 1
 
 
-def test_twin_is_exported_and_light():
+def test_twins_are_exported():
     assert lossbook.nn is lnn
     assert lnn.CrossEntropyLoss.functional is lossbook.cross_entropy
 
