@@ -2,10 +2,11 @@
 
 Torch-named losses are available at the top level, so ``lossbook.cross_entropy`` can replace
 ``torch.nn.functional.cross_entropy`` line for line. Each family also lives in its own module
-(``lossbook.information``, ...), named as in the book's chapters.
+(``lossbook.information``, ...), named as in the book's chapters, and ``lossbook.nn`` holds
+their ``torch.nn``-style module forms (``lossbook.nn.CrossEntropyLoss(weight=w)``).
 """
 
-from lossbook import catalog, data, display, grading, plot, runtime
+from lossbook import catalog, data, display, grading, nn, plot, runtime
 from lossbook._numerics import log_softmax, logsumexp, softmax, softplus
 from lossbook.classification import (
     class_balanced_weights,
@@ -45,8 +46,10 @@ from lossbook.embedding import (
     batch_hard,
     contrastive_loss,
     cosine_embedding_loss,
+    cosine_similarity,
     info_nce_loss,
     pairwise_distance,
+    pdist,
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
@@ -149,7 +152,7 @@ from lossbook.sequence import ctc_alignment_table, ctc_greedy_decode, ctc_loss
 __version__ = "0.2.0"
 
 __all__ = [
-    "catalog", "data", "display", "grading", "plot", "runtime",
+    "catalog", "data", "display", "grading", "nn", "plot", "runtime",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "entropy",
     "js_divergence", "kl_div", "label_smoothing", "log_softmax", "logsumexp", "nll_loss",
     "softmax", "softplus", "zero_one_loss",
@@ -162,8 +165,9 @@ __all__ = [
     "js_distance", "mahalanobis", "manhattan", "minkowski", "mmd", "mmd_permutation_test",
     "sinkhorn_distance", "sinkhorn_plan", "standardized_euclidean", "wasserstein_1d",
     "distillation_loss", "logit_matching_loss", "soft_target_loss",
-    "batch_all", "batch_hard", "contrastive_loss", "cosine_embedding_loss", "info_nce_loss",
-    "pairwise_distance", "triplet_margin_loss", "triplet_margin_with_distance_loss",
+    "batch_all", "batch_hard", "contrastive_loss", "cosine_embedding_loss", "cosine_similarity",
+    "info_nce_loss", "pairwise_distance", "pdist", "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
     "cycle_consistency_loss", "d_loss_hinge", "d_loss_lsgan", "d_loss_minimax",
     "d_loss_wasserstein", "g_loss_hinge", "g_loss_lsgan", "g_loss_minimax", "g_loss_nonsaturating",
     "g_loss_wasserstein", "gradient_penalty", "r1_penalty",

@@ -1,7 +1,10 @@
 """Numerical building blocks shared by every family: one definition each, named for its trick.
 
 * :func:`logsumexp`, :func:`log_softmax`, :func:`softmax` — the log-sum-exp trick;
-* :func:`softplus` — $\\log(1 + e^x)$ without overflow;
+* :func:`log1p_exp` — $\\log(1 + e^x)$ without overflow; :func:`softplus`, torch's activation
+  (with its ``beta`` and ``threshold``), built on it;
+* :func:`clamp_value_only` — a lower clamp that leaves the gradient alone, as torch's
+  ``no_grad`` clamps do;
 * :func:`safe_pow` — $t^e$ for $t \\ge 0$ whose gradient at 0 is 0, not NaN, while NaN stays NaN;
 * :func:`class_dim`, :func:`along_classes` — torch's (N, C, d1, ...) layout of class scores;
 * :func:`broadcastable` — a shape check with a message that names the argument;
@@ -12,6 +15,8 @@ The public ones are re-exported by :mod:`lossbook.information` and at the top le
 """
 
 from __future__ import annotations
+
+import warnings
 
 import torch
 
@@ -27,22 +32,29 @@ def widened(x: torch.Tensor) -> torch.Tensor:
 
 
 # --------------------------------------------------------------------------- softmax family
-def _subtract_max(input: torch.Tensor, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _subtract_max(input: torch.Tensor, dim) -> tuple[torch.Tensor, torch.Tensor]:
     """``(input - m, m)`` with ``m`` the (detached) maximum along ``dim``.
 
     Any constant shift leaves softmax and log-sum-exp unchanged, so ``m`` needs no gradient of
     its own. Where a row has no finite maximum (all ``-inf``) it is not shifted; NaN stays.
+    An empty ``dim`` has no maximum either: nothing is shifted (the sum over it is 0).
     """
+    dims = [dim] if isinstance(dim, int) else list(dim)
+    if input.dim() > 0 and any(input.shape[d] == 0 for d in dims):
+        shape = [1 if d in dims or d - input.dim() in dims else n
+                 for d, n in enumerate(input.shape)]
+        return input, input.detach().new_zeros(shape)
     m = input.detach().amax(dim=dim, keepdim=True)
     m = torch.where(torch.isinf(m), torch.zeros_like(m), m)
     return input - m, m
 
 
-def logsumexp(input: torch.Tensor, dim: int, keepdim: bool = False) -> torch.Tensor:
+def logsumexp(input: torch.Tensor, dim, keepdim: bool = False) -> torch.Tensor:
     r"""$\log \sum_j e^{x_j}$, computed as $m + \log \sum_j e^{x_j - m}$ with $m = \max_j x_j$.
 
     The log-sum-exp trick: after subtracting the maximum the largest exponent is $e^0 = 1$, so
-    nothing overflows, and the sum is at least 1, so its log never sees 0.
+    nothing overflows, and the sum is at least 1, so its log never sees 0. ``dim`` is an int
+    or a tuple of ints; over an empty ``dim`` the sum is 0 and the result $-\infty$.
 
     Reference: ``torch.logsumexp``.
     """
@@ -51,39 +63,71 @@ def logsumexp(input: torch.Tensor, dim: int, keepdim: bool = False) -> torch.Ten
     return out if keepdim else out.squeeze(dim)
 
 
-def log_softmax(input: torch.Tensor, dim: int) -> torch.Tensor:
+def _softmax_args(name: str, input: torch.Tensor, dim, dtype) -> tuple[torch.Tensor, int]:
+    """torch's conventions: ``dtype`` casts the input first; ``dim=None`` picks dim 0 for
+    0-, 1- and 3-D inputs and dim 1 otherwise, with torch's deprecation warning."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if dim is None:
+        dim = 0 if input.dim() in (0, 1, 3) else 1
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the "
+                      f"call to include dim=X as an argument.", stacklevel=3)
+    return input, dim
+
+
+def log_softmax(input: torch.Tensor, dim: int | None = None, dtype=None) -> torch.Tensor:
     r"""$\log \mathrm{softmax}(x)_i = x_i - \log \sum_j e^{x_j}$, with the maximum subtracted first.
 
     Working with $x - m$ throughout (rather than subtracting $m + \log\sum$ from $x$) keeps
-    full precision for large logits.
+    full precision for large logits. ``dtype`` casts ``input`` before anything is computed
+    (e.g. float16 logits summed in float32).
 
     Reference: ``torch.nn.functional.log_softmax``.
     """
+    input, dim = _softmax_args("log_softmax", input, dim, dtype)
     shifted, _ = _subtract_max(input, dim)
     return shifted - logsumexp(shifted, dim=dim, keepdim=True)
 
 
-def softmax(input: torch.Tensor, dim: int) -> torch.Tensor:
+def softmax(input: torch.Tensor, dim: int | None = None, dtype=None) -> torch.Tensor:
     r"""$\mathrm{softmax}(x)_i = e^{x_i - m} / \sum_j e^{x_j - m}$ with $m = \max_j x_j$.
+
+    ``dtype`` casts ``input`` first, as in torch.
 
     Reference: ``torch.nn.functional.softmax``.
     """
+    input, dim = _softmax_args("softmax", input, dim, dtype)
     exponentials = torch.exp(_subtract_max(input, dim)[0])
     return exponentials / exponentials.sum(dim=dim, keepdim=True)
 
 
-def softplus(input: torch.Tensor) -> torch.Tensor:
-    r"""$\mathrm{softplus}(x) = \log(1 + e^{x})$, as $\mathrm{logaddexp}(x, 0)$.
+def log1p_exp(input: torch.Tensor) -> torch.Tensor:
+    r"""$\log(1 + e^{x})$, exactly, as $\mathrm{logaddexp}(x, 0)$: the softplus the losses use.
 
-    ``logaddexp`` is the two-term log-sum-exp, so ``softplus(1e4)`` is ``1e4``, not ``inf``,
+    ``logaddexp`` is the two-term log-sum-exp, so ``log1p_exp(1e4)`` is ``1e4``, not ``inf``,
     and its gradient is exactly $\sigma(x)$ everywhere (including $x = 0$, where the textbook
     form $\max(x, 0) + \log(1 + e^{-|x|})$ would give autograd a one-sided derivative).
     Useful identities: $\log\sigma(x) = -\mathrm{softplus}(-x)$ and
-    $\log(1 - \sigma(x)) = -\mathrm{softplus}(x)$.
-
-    Reference: ``torch.nn.functional.softplus`` (whose ``threshold=20`` shortcut this omits).
+    $\log(1 - \sigma(x)) = -\mathrm{softplus}(x)$. Unlike :func:`softplus` it has no
+    threshold: torch's losses (``binary_cross_entropy_with_logits``, ``soft_margin_loss``) do
+    not switch to $x$ either, so the families import it (as ``softplus``) to match them.
     """
     return torch.logaddexp(input, torch.zeros_like(input))
+
+
+def softplus(input: torch.Tensor, beta: float = 1, threshold: float = 20) -> torch.Tensor:
+    r"""$\mathrm{softplus}_\beta(x) = \frac1\beta \log(1 + e^{\beta x})$, and $x$ itself where
+    $\beta x > $ ``threshold``.
+
+    torch's activation, shortcut included: above the threshold $\log(1 + e^{\beta x})$ differs
+    from $\beta x$ by less than $e^{-20} \approx 2 \cdot 10^{-9}$, and torch returns $x$ with
+    gradient 1. Below it, :func:`log1p_exp` (stable for any $x$) with gradient
+    $\sigma(\beta x)$. A larger $\beta$ makes a sharper ReLU.
+
+    Reference: ``torch.nn.functional.softplus``.
+    """
+    scaled = input * beta
+    return torch.where(scaled > threshold, input, log1p_exp(scaled) / beta)
 
 
 # --------------------------------------------------------------------------- powers
@@ -99,6 +143,17 @@ def safe_pow(t: torch.Tensor, exponent: float) -> torch.Tensor:
     zero = t == 0
     safe = torch.where(zero, torch.ones_like(t), t)
     return torch.where(zero, torch.zeros_like(t), safe**exponent)
+
+
+def clamp_value_only(x: torch.Tensor, min: float) -> torch.Tensor:
+    """``max(x, min)`` in value, with the gradient passed to ``x`` as if nothing were clamped.
+
+    What torch does where it clamps a clone under ``no_grad`` (the variance of
+    ``gaussian_nll_loss``, the norms of ``cosine_similarity``): a value below ``min`` is
+    *evaluated* at ``min`` but still receives its gradient. ``x - x.detach()`` is exactly 0
+    with gradient 1, so the clamped value is exactly ``min``.
+    """
+    return torch.where(x < min, min + (x - x.detach()), x)
 
 
 # --------------------------------------------------------------------------- layout

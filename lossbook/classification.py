@@ -18,7 +18,8 @@ import torch
 
 from lossbook import _checks as check
 from lossbook import _numerics as num
-from lossbook._numerics import log_softmax, softplus
+from lossbook._numerics import log1p_exp as softplus  # exact: no threshold, as torch's losses
+from lossbook._numerics import log_softmax
 from lossbook._reduce import reduce
 from lossbook.catalog import Entry
 from lossbook.information import (

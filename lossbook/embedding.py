@@ -17,7 +17,7 @@ from collections.abc import Callable
 import torch
 
 from lossbook import _checks as check
-from lossbook._numerics import logsumexp
+from lossbook._numerics import broadcastable, clamp_value_only, logsumexp
 from lossbook._reduce import reduce
 from lossbook.catalog import Entry
 
@@ -31,15 +31,58 @@ def pairwise_distance(
     torch's convention: ``eps`` is added to every component of the *difference*, not to the
     norm, so identical vectors are $\varepsilon D^{1/p}$ apart (not 0) and the gradient of the
     norm, $\mathrm{sign}(d)\,|d|^{p-1} / \lVert d \rVert_p^{p-1}$, is never $0/0$. Inputs
-    broadcast, (N, D) against (N, D) or (D,) giving (N,).
+    broadcast, (N, D) against (N, D) or (D,) giving (N,). Any real ``p`` is accepted, as in
+    torch: ``p = 0`` counts the non-zero components, a negative ``p`` is
+    $(\sum_i |d_i|^p)^{1/p}$ (not a norm), ``inf`` the largest component.
 
     Reference: ``torch.nn.functional.pairwise_distance``.
     """
     check.floating("x1", x1)
     check.floating("x2", x2)
-    if not p > 0:
-        raise check.ArgumentError(f"p: expected a positive norm order, got {p}")
     return torch.linalg.vector_norm(x1 - x2 + eps, ord=p, dim=-1, keepdim=keepdim)
+
+
+def cosine_similarity(
+    x1: torch.Tensor, x2: torch.Tensor, dim: int = 1, eps: float = 1e-8
+) -> torch.Tensor:
+    r"""$\cos(x_1, x_2) = \frac{x_1}{\max(\lVert x_1 \rVert_2, \varepsilon)} \cdot
+    \frac{x_2}{\max(\lVert x_2 \rVert_2, \varepsilon)}$ along ``dim``.
+
+    torch 2's convention: each vector is divided by its own norm *before* the dot product
+    (so the result stays in [-1, 1]), and each norm is clamped below at ``eps`` separately
+    (torch 1 clamped the product of the norms). A zero vector therefore has cosine 0 with
+    everything. The clamp acts on the value only, as torch's (taken under ``no_grad``) does.
+    Inputs broadcast against each other.
+
+    Reference: ``torch.nn.functional.cosine_similarity``.
+    """
+    check.floating("x1", x1)
+    check.floating("x2", x2)
+    check.number("eps", eps, eps >= 0, "a value >= 0")
+    broadcastable("x2", x2, "x1", x1)
+    x1, x2 = torch.broadcast_tensors(x1, x2)
+    norm1 = clamp_value_only(torch.linalg.vector_norm(x1, dim=dim, keepdim=True), eps)
+    norm2 = clamp_value_only(torch.linalg.vector_norm(x2, dim=dim, keepdim=True), eps)
+    return ((x1 / norm1) * (x2 / norm2)).sum(dim=dim)
+
+
+def pdist(input: torch.Tensor, p: float = 2) -> torch.Tensor:
+    r"""$\lVert x_i - x_j \rVert_p$ for every pair of rows $i < j$ of ``input`` (N, M).
+
+    The upper triangle of the (N, N) distance matrix read row by row — $(0, 1), (0, 2),
+    \dots, (1, 2), \dots$ — so $N(N-1)/2$ values, in the order of
+    ``scipy.spatial.distance.pdist``. ``p >= 0``; no ``eps`` is added (unlike
+    :func:`pairwise_distance`), and identical rows are at distance 0 with gradient 0.
+
+    Reference: ``torch.nn.functional.pdist``; ``scipy.spatial.distance.pdist``.
+    """
+    check.floating("input", input)
+    if input.dim() != 2:
+        raise check.ArgumentError(f"input: expected shape (N, M), got {tuple(input.shape)}")
+    check.number("p", p, p >= 0, "a norm order >= 0")
+    n = input.shape[0]
+    i, j = torch.triu_indices(n, n, offset=1, device=input.device)
+    return torch.linalg.vector_norm(input[i] - input[j], ord=p, dim=-1)
 
 
 def _check_triplet(anchor, positive, negative, margin):
@@ -269,6 +312,15 @@ CATALOG = (
           summary=r"$\lVert x_1 - x_2 + \varepsilon \rVert_p$",
           # torch's pairwise_distance is a builtin without an inspectable signature, which
           # the catalog's signature test cannot read; tests/test_embedding.py compares it.
+          reference=None, input_kind="embeddings", convex=True, bounded=False, robust=None),
+    Entry(cosine_similarity, chapter="07_embedding_losses", task="similarity of embeddings",
+          summary=r"$\frac{x_1 \cdot x_2}{\max(\lVert x_1 \rVert, \varepsilon)"
+                  r"\max(\lVert x_2 \rVert, \varepsilon)}$",
+          # a builtin without an inspectable signature, like pairwise_distance;
+          # tests/test_torch_conformance.py compares it with torch on op_db's samples.
+          reference=None, input_kind="embeddings", convex=False, bounded=True, robust=True),
+    Entry(pdist, chapter="07_embedding_losses", task="distances within a batch",
+          summary=r"$\lVert x_i - x_j \rVert_p$ for every pair $i < j$",
           reference=None, input_kind="embeddings", convex=True, bounded=False, robust=None),
     Entry(triplet_margin_loss, chapter="07_embedding_losses", task="metric learning (triplets)",
           summary=r"$\max(0, d(a, p) - d(a, n) + m)$",

@@ -23,7 +23,7 @@ from __future__ import annotations
 import torch
 
 from lossbook import _checks as check
-from lossbook._numerics import softplus
+from lossbook._numerics import log1p_exp as softplus  # exact: no threshold, as torch's losses
 from lossbook._reduce import reduce
 from lossbook.catalog import Entry
 

@@ -16,7 +16,8 @@ import torch.nn.functional as F
 
 from lossbook import _checks as check
 from lossbook import _numerics as num
-from lossbook._numerics import log_softmax, softplus
+from lossbook._numerics import log1p_exp as softplus  # exact: no threshold, as torch's losses
+from lossbook._numerics import log_softmax
 from lossbook._reduce import reduce
 from lossbook.catalog import Entry
 
@@ -37,10 +38,14 @@ def entropy(p: torch.Tensor, dim: int = -1, base: float | None = None) -> torch.
 
 
 # --------------------------------------------------------------------------- cross-entropy
-def _check_weight(weight: torch.Tensor | None, num_classes: int) -> None:
+def _check_weight(weight: torch.Tensor | None, num_classes: int,
+                  input: torch.Tensor | None = None) -> None:
+    """One weight per class; of ``input``'s dtype when given (torch refuses others there)."""
     if weight is not None:
         check.floating("weight", weight)
         check.shape("weight", weight, (num_classes,), "one weight per class")
+        if input is not None:
+            check.same_dtype("weight", weight, "input", input)
 
 
 def nll_loss(
@@ -62,14 +67,15 @@ def nll_loss(
     Reference: ``torch.nn.functional.nll_loss``.
     """
     check.floating("input", input)
-    check.integer("target", target)
+    check.integer("target", target, dtypes=(torch.long, torch.uint8))
     check.reduction(reduction)
     class_dim = num.class_dim(input)
     num_classes = input.shape[class_dim]
     expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
     check.shape("target", target, expected, "input's shape without the class dimension")
-    _check_weight(weight, num_classes)
+    _check_weight(weight, num_classes, input)
     check.class_indices("target", target, num_classes, ignore_index)
+    target = target.long()  # uint8 indices, as torch allows; gather takes int64
 
     keep, w = _target_weights(weight, target, ignore_index, input.dtype)
     safe_target = torch.where(keep, target, torch.zeros_like(target))  # any valid index
@@ -109,9 +115,11 @@ def cross_entropy(
       ``nll_loss(log_softmax(input), target)``. ``'mean'`` divides by $\sum_i w_{y_i}$;
       ``ignore_index`` entries are skipped.
     * **class probabilities** (same shape as ``input``): $q$ is ``target``; ``'mean'`` divides
-      by the number of samples, not by the weights; ``ignore_index`` is not supported.
+      by the number of samples, not by the weights; ``ignore_index`` is not supported. Like
+      torch, lossbook does not check that the rows are distributions.
 
-    ``label_smoothing`` $= \varepsilon$ mixes the target with the uniform distribution,
+    ``label_smoothing`` $= \varepsilon \in [0, 1]$ (torch documents that range, but silently
+    ignores a negative value; lossbook refuses it) mixes the target with the uniform distribution,
     $q \to (1 - \varepsilon) q + \varepsilon / C$ (Szegedy et al., 2016). With class indices and
     ``weight`` this is torch's $(1-\varepsilon)\,\mathrm{NLL} + \frac{\varepsilon}{C}
     \sum_c w_c(-\log p_c)$, normalised by the same $\sum_i w_{y_i}$.
@@ -121,7 +129,7 @@ def cross_entropy(
     check.floating("input", input)
     check.tensor("target", target)
     check.reduction(reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
+    if not 0.0 <= label_smoothing <= 1.0:  # torch's documented range (it ignores a negative)
         raise check.ArgumentError(
             f"label_smoothing: expected a value in [0, 1], got {label_smoothing}")
     class_dim = num.class_dim(input)
@@ -133,9 +141,8 @@ def cross_entropy(
         _check_weight(weight, num_classes)
         if ignore_index >= 0:
             raise check.ArgumentError("ignore_index: not supported with class-probability targets")
-        check.unit_interval(target=target)
         q = (1 - label_smoothing) * target + label_smoothing / num_classes
-        w = num.along_classes(weight.to(input.dtype), input) if weight is not None else 1.0
+        w = num.along_classes(weight, input) if weight is not None else 1.0  # dtypes promote
         per_class = -w * q * log_probs
         if reduction == "mean":
             return per_class.sum() / (input.numel() / num_classes)  # 0/0 = NaN when empty
@@ -144,6 +151,7 @@ def cross_entropy(
     nll = nll_loss(log_probs, target, weight, ignore_index, reduction)
     if label_smoothing == 0.0:
         return nll
+    target = target.long()  # uint8 indices, as torch allows
     # The uniform part of the smoothed target, -sum_c w_c log p_c, with ignored entries
     # dropped and 'mean' normalised by the same sum of w_{y_i} as the NLL part.
     w = num.along_classes(weight.to(input.dtype), input) if weight is not None else 1.0
@@ -212,6 +220,7 @@ def binary_cross_entropy(
     """
     check.floating("input", input)
     check.floating("target", target)
+    check.same_dtype("target", target, "input", input)  # torch refuses, e.g., float64 targets
     check.same_shape("input", input, "target", target)
     check.reduction(reduction)
     check.unit_interval(input=input, target=target)
@@ -283,7 +292,9 @@ def kl_div(
     $0 \log 0 = 0$.
 
     ``'batchmean'`` (sum / batch size) is the mathematical KL per sample; ``'mean'`` also
-    divides by the number of classes, which is rarely what is wanted.
+    divides by the number of classes, which is rarely what is wanted. As in torch the target
+    is not checked: a negative "probability" (log-probabilities passed without
+    ``log_target=True``, say) gives NaN, one above 1 a number that is no divergence.
 
     Reference: ``torch.nn.functional.kl_div``; Kullback & Leibler (1951).
     """
@@ -294,7 +305,6 @@ def kl_div(
     if log_target:
         loss = torch.exp(target) * (target - input)
     else:
-        check.unit_interval(target=target)  # log-probabilities here need log_target=True
         loss = torch.xlogy(target, target) - target * input
     return reduce(loss, reduction, check.REDUCTIONS + ("batchmean",))
 
@@ -350,6 +360,7 @@ def zero_one_loss(
         class_dim = num.class_dim(input)
         expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
         check.shape("target", target, expected, "input's shape without the class dimension")
+        check.class_indices("target", target, input.shape[class_dim])  # as cross_entropy does
         mistakes = input.argmax(dim=class_dim) != target
     return reduce(mistakes.detach().to(dtype), reduction)
 

@@ -260,6 +260,7 @@ def dice_loss(
     denominator); Sudre et al. (2017).
     """
     check.reduction(reduction)
+    check.number("smooth", smooth, smooth >= 0, "a value >= 0")
     target = _as_masks(input, target)
     true_positive, predicted, actual = _overlaps(input, target)
     dice = (2 * true_positive + smooth) / (predicted + actual + smooth).clamp(min=eps)
@@ -283,6 +284,7 @@ def soft_jaccard_loss(
     Reference: Rahman & Wang (2016); Berman et al. (2018), *Lovász-Softmax*.
     """
     check.reduction(reduction)
+    check.number("smooth", smooth, smooth >= 0, "a value >= 0")
     target = _as_masks(input, target)
     true_positive, predicted, actual = _overlaps(input, target)
     union = predicted + actual - true_positive
@@ -312,6 +314,7 @@ def tversky_loss(
     if alpha < 0 or beta < 0:
         raise check.ArgumentError(
             f"alpha, beta: expected non-negative weights, got {alpha}, {beta}")
+    check.number("smooth", smooth, smooth >= 0, "a value >= 0")
     target = _as_masks(input, target)
     true_positive, predicted, actual = _overlaps(input, target)
     false_positive, false_negative = predicted - true_positive, actual - true_positive

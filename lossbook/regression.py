@@ -20,7 +20,8 @@ import math
 import torch
 
 from lossbook import _checks as check
-from lossbook._numerics import safe_pow, softplus
+from lossbook._numerics import log1p_exp as softplus  # exact: no threshold, as torch's losses
+from lossbook._numerics import safe_pow
 from lossbook._reduce import reduce
 from lossbook.catalog import Entry
 
@@ -163,7 +164,7 @@ def huber_loss(
     _check_pair(input, target, reduction)
     if not delta > 0:
         raise check.ArgumentError(f"delta: expected a value > 0, got {delta}")
-    d = input - target
+    d = input - target.to(input.dtype)  # torch's huber (unlike mse) keeps the input's dtype
     z = d.abs()
     loss = torch.where(z < delta, 0.5 * d * d, delta * (z - 0.5 * delta))
     return _weighted(loss, weight, reduction, mean_over_weights=False)
