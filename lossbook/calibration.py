@@ -106,7 +106,7 @@ def spherical_score_loss(
     ``target`` $q$ it is the expected loss $1 - q^\top p / \lVert p \rVert_2$. Classes on
     dim 1 (dim 0 for an unbatched (C,) input).
 
-    Reference: Gneiting & Raftery (2007), eq. (14); no library ships it.
+    Reference: Gneiting & Raftery (2007); no library ships it.
     """
     check.floating("input", input)
     check.reduction(reduction)
@@ -223,7 +223,7 @@ def expected_calibration_error(
     ($\mp 1/N$ per score), but the bins are piecewise constant in the scores, so it is a
     measure to report, not a loss to train.
 
-    Reference: Naeini, Cooper & Hauskrecht (2015); Guo et al. (2017), eq. (3).
+    Reference: Naeini, Cooper & Hauskrecht (2015); Guo et al. (2017).
     """
     score_sum, outcome_sum, count, _ = _binned(probs, target, n_bins, binning)
     return ((outcome_sum - score_sum).abs().sum() / count.sum()).to(probs.dtype)
@@ -254,7 +254,7 @@ def temperature_scale(logits: torch.Tensor, temperature) -> torch.Tensor:
     forecast. $T > 1$ softens over-confident probabilities; the arg-max, and so the accuracy,
     cannot change.
 
-    Reference: Guo et al. (2017), section 4.2.
+    Reference: Guo et al. (2017).
     """
     check.floating("logits", logits)
     if isinstance(temperature, torch.Tensor):
@@ -271,17 +271,20 @@ def fit_temperature(
 
     Fit on a *validation* split (never the training set, where the network is over-confident
     by construction, nor the test set). One parameter, optimised as $\log T$ (so $T$ stays
-    positive) with L-BFGS and a strong-Wolfe line search, from $T = 1$. ``logits`` (N, C),
+    positive) with L-BFGS and a strong-Wolfe line search, from $T = 1$, in float64 (cheap for
+    one parameter; float32 would leave $T$ uncertain in its fourth digit). ``logits`` (N, C),
     ``target`` class indices (N,). Returns a 0-d tensor without gradient. If every example is
     already right, the NLL keeps falling as $T \to 0$ and the fit stops at a small $T$.
 
-    Reference: Guo et al. (2017), section 4.2.
+    Reference: Guo et al. (2017).
     """
     check.floating("logits", logits)
     check.integer("target", target)
     if logits.dim() != 2:
         raise check.ArgumentError(f"logits: expected shape (N, C), got {tuple(logits.shape)}")
-    x = num.widened(logits.detach())
+    # float64 whatever the logits: the NLL is flat near its minimum, and in float32 the
+    # fitted T would be uncertain in its fourth digit.
+    x = logits.detach().double()
     log_t = torch.zeros((), dtype=x.dtype, device=x.device, requires_grad=True)
     optimiser = torch.optim.LBFGS([log_t], lr=1.0, max_iter=max_iter,
                                   tolerance_grad=1e-9, tolerance_change=1e-12,

@@ -23,6 +23,7 @@ def reliability_diagram(
     binning: str = "uniform",
     title: str = "Reliability diagram",
     color: str | None = None,
+    legend: bool = True,
 ) -> ReliabilityCurve:
     """Draw accuracy per confidence bin as bars, the gap to the bin's mean confidence hatched,
     and the diagonal of perfect calibration.
@@ -31,7 +32,8 @@ def reliability_diagram(
     class probabilities with class indices (top-label: confidence against accuracy), or (N,)
     positive-class probabilities with labels in {0, 1} (predicted probability against the
     fraction of positives). A hatched box *above* a bar is over-confidence, *below* it
-    under-confidence. Empty bins draw nothing. Titles and labels the axes.
+    under-confidence. Empty bins draw nothing. Titles and labels the axes; ``legend=False``
+    leaves out the legend (for all but one panel of a grid of diagrams).
     """
     curve = reliability_curve(probs.detach(), target, n_bins=n_bins, binning=binning)
     edges, confidence, accuracy, count = (
@@ -54,5 +56,5 @@ def reliability_diagram(
         xlabel, ylabel = "predicted probability of class 1", "fraction of class 1"
     else:
         xlabel, ylabel = "confidence (top-class probability)", "accuracy"
-    plot.label(ax, title, xlabel, ylabel, legend="upper left")
+    plot.label(ax, title, xlabel, ylabel, legend="upper left" if legend else False)
     return curve
