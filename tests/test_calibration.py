@@ -435,9 +435,10 @@ def spherical_answer(probs, target):
 def ece_answer(probs, target, n_bins):
     confidence, predicted = probs.max(dim=1)
     correct = (predicted == target).to(probs.dtype)
-    edges = torch.linspace(0, 1, n_bins + 1, dtype=probs.dtype)
+    like = dict(dtype=probs.dtype, device=probs.device)
+    edges = torch.linspace(0, 1, n_bins + 1, **like)
     bins = torch.bucketize(confidence, edges[1:-1])
-    gaps = torch.zeros(n_bins, dtype=probs.dtype).index_add(0, bins, correct - confidence)
+    gaps = torch.zeros(n_bins, **like).index_add(0, bins, correct - confidence)
     return gaps.abs().sum() / len(probs)
 
 
