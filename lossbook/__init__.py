@@ -8,6 +8,15 @@ their ``torch.nn``-style module forms (``lossbook.nn.CrossEntropyLoss(weight=w)`
 
 from lossbook import catalog, data, display, grading, nn, plot, runtime
 from lossbook._numerics import log_softmax, logsumexp, softmax, softplus
+from lossbook.calibration import (
+    brier_score_loss,
+    expected_calibration_error,
+    fit_temperature,
+    maximum_calibration_error,
+    reliability_curve,
+    spherical_score_loss,
+    temperature_scale,
+)
 from lossbook.classification import (
     class_balanced_weights,
     exponential_loss,
@@ -160,6 +169,9 @@ __all__ = [
     "large_margin_softmax_logits", "large_margin_softmax_loss", "logistic_loss",
     "sigmoid_focal_loss", "softmax_focal_loss",
     "clip_loss", "nt_xent_loss", "siglip_loss",
+    "brier_score_loss", "expected_calibration_error", "fit_temperature",
+    "maximum_calibration_error", "reliability_curve", "spherical_score_loss",
+    "temperature_scale",
     "bhattacharyya_coefficient", "bhattacharyya_distance", "bray_curtis", "chebyshev",
     "correlation_distance", "cosine_distance", "euclidean", "hamming", "hellinger_distance",
     "js_distance", "mahalanobis", "manhattan", "minkowski", "mmd", "mmd_permutation_test",
