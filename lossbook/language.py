@@ -229,6 +229,7 @@ class _ChunkedLinearCrossEntropy(torch.autograd.Function):
                 grad_w.addmm_(g.T, x[rows])  # in place: no (V, d) temporary per chunk
             elif need_w:
                 grad_w += g.T @ x[rows]
+            del z, g  # before the next chunk's logits arrive
         grad_w = grad_w.to(w.dtype) if need_w else None
         grad_b = grad_b.to(b.dtype) if need_b else None
         return grad_x, grad_w, grad_b, grad_t, None, None

@@ -342,3 +342,24 @@ def test_preference_losses_keep_half_precision_and_compile_free_checks():
                  lang.bradley_terry_loss(*half[:2]),
                  lang.simpo_loss(*half[:2], torch.ones(4), torch.ones(4))):
         assert loss.dtype == torch.float16 and loss.isfinite()
+
+
+# --------------------------------------------------------------------------- grader
+def test_dpo_grader_passes_a_stable_answer_fails_a_naive_one_and_refuses_lossbooks():
+    import functools
+
+    from lossbook.grading.language import grade_dpo_loss
+
+    def stable(pc, pr, rc, rr, beta):
+        return F.softplus(-beta * ((pc - rc) - (pr - rr)))
+
+    def naive(pc, pr, rc, rr, beta):
+        return -torch.log(torch.sigmoid(beta * ((pc - rc) - (pr - rr))))
+
+    assert grade_dpo_loss(stable).score == 1.0
+    report = grade_dpo_loss(naive)
+    failed = [text for ok, text in report.checks if not ok]
+    assert failed and all("thousands" in text for text in failed)
+    for own in (lossbook.dpo_loss, functools.partial(lang.dpo_loss, reduction="none")):
+        refused = grade_dpo_loss(own)
+        assert refused.score == 0.0 and "implement it yourself" in str(refused)
