@@ -1,7 +1,7 @@
 """linear_cross_entropy: lossbook's chunked computation against torch's two paths.
 
     python benchmarks/linear_cross_entropy.py [--vocab 8000,32000,128000] [--tokens 4096]
-        [--width 512] [--repeats 2] [--device cpu]
+        [--width 512] [--repeats 2] [--device cpu] [--threads 1]
 
 For each vocabulary size V it projects N hidden states of width d onto V classes and takes
 the cross-entropy, forward and backward, four ways:
@@ -99,7 +99,8 @@ def resident(field: str) -> int:
 def peak_memory(method: str, vocab: int, tokens: int, width: int, device: str) -> int:
     out = subprocess.run(
         [sys.executable, __file__, "--child", method, "--vocab", str(vocab), "--tokens",
-         str(tokens), "--width", str(width), "--device", device],
+         str(tokens), "--width", str(width), "--device", device,
+         "--threads", str(torch.get_num_threads())],
         capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])["peak"]
 
@@ -133,8 +134,11 @@ def main() -> int:
     parser.add_argument("--width", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads(),
+                        help="CPU threads (1 gives steadier ratios on a shared machine)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     if args.child:
         child(args.child, int(args.vocab), args.tokens, args.width, args.device)
         return 0

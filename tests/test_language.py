@@ -363,3 +363,15 @@ def test_dpo_grader_passes_a_stable_answer_fails_a_naive_one_and_refuses_lossboo
     for own in (lossbook.dpo_loss, functools.partial(lang.dpo_loss, reduction="none")):
         refused = grade_dpo_loss(own)
         assert refused.score == 0.0 and "implement it yourself" in str(refused)
+
+
+# --------------------------------------------------------------------------- catalog
+@pytest.mark.parametrize("entry", lang.CATALOG, ids=lambda e: e.name)
+def test_catalog_samples_make_valid_differentiable_calls(entry, device, dtype):
+    sample = entry.inputs(generator(0), dtype, device)
+    args = [a.detach().clone().requires_grad_() if a.is_floating_point() else a
+            for a in sample.args]
+    loss = entry.function(*args, **sample.kwargs)
+    assert loss.dim() == 0 and loss.dtype == dtype and loss.isfinite()
+    (grad,) = torch.autograd.grad(loss, args[0])
+    assert grad.shape == args[0].shape and grad.isfinite().all()
