@@ -13,7 +13,7 @@ TORCH ?= torch
 BIN := $(VENV)/bin
 NOTEBOOKS ?= $(wildcard chapters/*.ipynb)
 
-.PHONY: book test browser-check execute sync-notebooks student lint clean
+.PHONY: book test browser-check execute sync-notebooks student lint bench clean
 
 book: $(VENV)/.book-installed
 	$(BIN)/jupyter-book build . --keep-going
@@ -44,6 +44,11 @@ student: $(VENV)/.dev-installed
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check lossbook tests scripts
+
+# Performance: every benchmarks/*.py reports lossbook/torch time and memory ratios (minutes;
+# the largest configurations need several GB of memory: run them on a quiet machine).
+bench: $(VENV)/.dev-installed
+	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf _build
