@@ -18,7 +18,7 @@ import torch
 
 from lossbook import _checks as check
 from lossbook import _numerics as num
-from lossbook._numerics import log_softmax, softplus
+from lossbook._numerics import full_precision, log_softmax, softplus
 from lossbook._reduce import reduce
 from lossbook.catalog import Entry
 from lossbook.information import (
@@ -232,7 +232,8 @@ def large_margin_softmax_logits(
         raise check.ArgumentError(f"beta: expected a value >= 0, got {beta}")
     check.class_indices("target", target, weight.shape[0])
 
-    logits = input @ weight.T  # ||W_j|| ||x|| cos(theta_j)
+    with full_precision(input):  # under autocast a matrix product would run in half
+        logits = input @ weight.T  # ||W_j|| ||x|| cos(theta_j)
     plain = logits.gather(1, target[:, None])
     norms = input.norm(dim=1, keepdim=True) * weight.norm(dim=1)[target][:, None]
     tiny = torch.finfo(input.dtype).tiny  # a zero feature has cos(theta) = 0, not 0/0

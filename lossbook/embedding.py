@@ -17,7 +17,7 @@ from collections.abc import Callable
 import torch
 
 from lossbook import _checks as check
-from lossbook._numerics import logsumexp
+from lossbook._numerics import full_precision, logsumexp, widened
 from lossbook._reduce import reduce
 from lossbook.catalog import Entry
 
@@ -191,14 +191,14 @@ def cosine_embedding_loss(
     check.shape("target", target, input1.shape[:-1], "one target per pair")
     check.reduction(reduction)
     epsilon = 1e-12  # keeps 0 / 0 away from zero vectors
-    dot = (input1 * input2).sum(dim=-1)
-    norms = torch.sqrt(((input1 ** 2).sum(dim=-1) + epsilon) * ((input2 ** 2).sum(dim=-1)
-                                                                 + epsilon))
+    x1, x2 = widened(input1), widened(input2)  # float16: the product of norms overflows
+    dot = (x1 * x2).sum(dim=-1)
+    norms = torch.sqrt(((x1 ** 2).sum(dim=-1) + epsilon) * ((x2 ** 2).sum(dim=-1) + epsilon))
     cos = dot / norms
     zero = torch.zeros_like(cos)
     loss = (torch.where(target == 1, 1 - cos, zero)
             + torch.where(target == -1, (cos - margin).clamp(min=0), zero))
-    return reduce(loss, reduction)
+    return reduce(loss, reduction).to(input1.dtype)
 
 
 def contrastive_loss(
@@ -259,7 +259,8 @@ def info_nce_loss(
         raise check.ArgumentError(f"temperature: expected a value > 0, got {temperature}")
     q = query / torch.linalg.vector_norm(query, dim=1, keepdim=True).clamp(min=1e-12)
     k = key / torch.linalg.vector_norm(key, dim=1, keepdim=True).clamp(min=1e-12)
-    logits = q @ k.T / temperature
+    with full_precision(q):  # under autocast a matrix product would run in half precision
+        logits = q @ k.T / temperature
     loss = logsumexp(logits, dim=1) - logits.diagonal()  # -log softmax(logits)[i, i]
     return reduce(loss, reduction)
 

@@ -163,11 +163,28 @@ def g_loss_hinge(fake: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
 
 # --------------------------------------------------------------------------- penalties
 def _input_gradient(critic, x: torch.Tensor) -> torch.Tensor:
-    """$\\nabla_x \\sum_i D(x_i)$, one row per sample, kept in the graph (double backward)."""
+    """$\\nabla_x \\sum_i D(x_i)$, one row per sample, kept in the graph (double backward).
+
+    A critic whose scores do not depend on its input has input gradient 0, the derivative of
+    a constant (autograd returns None for it, or refuses scores without a graph). Samples of
+    shape (N,) are N one-feature samples.
+    """
     x = x.detach().requires_grad_(True)
     scores = critic(x)
-    (gradient,) = torch.autograd.grad(scores.sum(), x, create_graph=True)
-    return gradient.flatten(start_dim=1)
+    gradient = None
+    if scores.requires_grad:
+        (gradient,) = torch.autograd.grad(scores.sum(), x, create_graph=True, allow_unused=True)
+    if gradient is None:  # the critic ignores x: its gradient in x is 0
+        gradient = torch.zeros_like(x)
+    return gradient.unsqueeze(1) if gradient.dim() == 1 else gradient.flatten(start_dim=1)
+
+
+def _check_samples(**tensors: torch.Tensor) -> None:
+    for name, value in tensors.items():
+        check.floating(name, value)
+        if value.dim() == 0:
+            raise check.ArgumentError(
+                f"{name}: expected a batch of samples of shape (N, ...), got a 0-d tensor")
 
 
 def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, *, weight: float = 10.0,
@@ -180,11 +197,13 @@ def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, *, weight: 
     ``epsilon``, shape ``(N,)``). The norm is taken per sample over all its features; the
     gradient is built with ``create_graph=True`` so the penalty trains the critic. A linear
     critic with a unit-norm weight has penalty 0. ``epsilon`` is drawn on the CPU from
-    ``generator`` (if given) and moved to ``real``'s device.
+    ``generator`` (if given) and moved to ``real``'s device. Samples of shape (N,) are N
+    scalars. A critic that ignores its input has gradient 0 there, so its penalty is
+    $\lambda$ (a constant: it does not train the critic).
 
     Reference: Gulrajani et al. (2017), eq. 3 and algorithm 1 ($\lambda = 10$).
     """
-    _scores(real=real, fake=fake)
+    _check_samples(real=real, fake=fake)
     check.same_shape("real", real, "fake", fake)
     if epsilon is None:
         epsilon = torch.rand(real.shape[0], generator=generator, dtype=real.dtype)
@@ -202,11 +221,12 @@ def r1_penalty(critic, real: torch.Tensor, *, gamma: float = 10.0,
 
     Penalises the discriminator's gradient on real data only, pushing it towards zero where the
     data are, which stabilises training near the equilibrium. Add it to the discriminator's
-    loss; the gradient is built with ``create_graph=True``.
+    loss; the gradient is built with ``create_graph=True``. Samples of shape (N,) are N
+    scalars; a critic that ignores its input has gradient 0 there, so its penalty is 0.
 
     Reference: Mescheder et al. (2018), eq. 9.
     """
-    _scores(real=real)
+    _check_samples(real=real)
     squared_norms = _input_gradient(critic, real).pow(2).sum(dim=1)
     return gamma / 2 * reduce(squared_norms, reduction)
 

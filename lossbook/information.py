@@ -335,7 +335,8 @@ def zero_one_loss(
       margin $y\,x \le 0$ (a score of exactly 0 counts as a mistake).
 
     The loss is piecewise constant, so its gradient is zero wherever it exists and it cannot
-    train a model by gradient descent; the result carries no autograd graph. Surrogates
+    train a model by gradient descent; the result carries no autograd graph. A NaN score
+    gives NaN for its sample (it is neither a hit nor a mistake). Surrogates
     (cross-entropy, hinge, logistic, exponential) replace it in training.
     """
     check.tensor("input", input)
@@ -344,14 +345,16 @@ def zero_one_loss(
     dtype = input.dtype if input.is_floating_point() else torch.get_default_dtype()
     if target.shape == input.shape:
         check.values_in("target", target, (-1, 1))
-        mistakes = input * target <= 0
+        mistakes, unknown = input * target <= 0, torch.isnan(input)
     else:
         check.integer("target", target)
         class_dim = num.class_dim(input)
         expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
         check.shape("target", target, expected, "input's shape without the class dimension")
         mistakes = input.argmax(dim=class_dim) != target
-    return reduce(mistakes.detach().to(dtype), reduction)
+        unknown = torch.isnan(input).any(dim=class_dim)
+    loss = mistakes.detach().to(dtype)  # a NaN score is neither right nor wrong: NaN
+    return reduce(torch.where(unknown, torch.full_like(loss, math.nan), loss), reduction)
 
 
 CATALOG = (

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from lossbook import _checks as check
-from lossbook._numerics import softplus
+from lossbook._numerics import softplus, widened
 from lossbook._reduce import reduce
 from lossbook.catalog import Entry
 from lossbook.information import binary_cross_entropy_with_logits
@@ -175,13 +175,14 @@ def multi_margin_loss(
         check.shape("weight", weight, (num_classes,), "one weight per class")
     check.class_indices("target", target, num_classes)
 
-    x_y = input.gather(-1, target.unsqueeze(-1))  # the true class's score, kept as (..., 1)
-    hinge = torch.relu(margin - x_y + input) ** p
+    scores = widened(input)  # float32 for half: a sum of C hinges overflows
+    x_y = scores.gather(-1, target.unsqueeze(-1))  # the true class's score, kept as (..., 1)
+    hinge = torch.relu(margin - x_y + scores) ** p
     wrong = F.one_hot(target, num_classes) == 0  # the j = y term (always m^p) is left out
     loss = torch.where(wrong, hinge, torch.zeros_like(hinge)).sum(dim=-1) / num_classes
     if weight is not None:
-        loss = loss * weight.to(input.dtype)[target]
-    return reduce(loss, reduction)
+        loss = loss * weight.to(scores.dtype)[target]
+    return reduce(loss, reduction).to(input.dtype)
 
 
 def multilabel_margin_loss(
@@ -214,12 +215,13 @@ def multilabel_margin_loss(
     listed = (target >= 0).long().cumprod(dim=-1) == 1  # True up to the first -1
     safe = torch.where(listed, target, torch.zeros_like(target))
     is_target = (F.one_hot(safe, num_classes) * listed.unsqueeze(-1)).sum(dim=-2) > 0
-    x_target = input.gather(-1, safe)  # x_{y_j} for each listed slot j
+    scores = widened(input)  # float16 scores of 1e4: a sum of C^2 hinges would overflow
+    x_target = scores.gather(-1, safe)  # x_{y_j} for each listed slot j
     # hinge[..., j, i] = max(0, 1 - (x_{y_j} - x_i)) for every pair (slot j, class i)
-    hinge = torch.relu(1 - x_target.unsqueeze(-1) + input.unsqueeze(-2))
+    hinge = torch.relu(1 - x_target.unsqueeze(-1) + scores.unsqueeze(-2))
     pairs = listed.unsqueeze(-1) & ~is_target.unsqueeze(-2)
     loss = torch.where(pairs, hinge, torch.zeros_like(hinge)).sum(dim=(-2, -1)) / num_classes
-    return reduce(loss, reduction)
+    return reduce(loss, reduction).to(input.dtype)
 
 
 def multilabel_soft_margin_loss(

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from lossbook import _checks as check
+from lossbook._numerics import full_precision, widened
 from lossbook._reduce import reduce
 from lossbook.catalog import Entry
 
@@ -56,9 +57,13 @@ def gram_matrix(features: torch.Tensor,
     """
     _feature_maps("features", features)
     channels, height, width = features.shape[-3:]
-    flat = features.flatten(start_dim=-2)  # Φ: (..., C, H·W)
-    gram = flat @ flat.transpose(-1, -2)  # (..., C, C)
-    return gram / (channels * height * width) if normalize else gram
+    # Φ: (..., C, H·W), in float32 if half (sums of H·W products)
+    flat = widened(features).flatten(start_dim=-2)
+    with full_precision(features):  # no bfloat16 product in autocast
+        gram = flat @ flat.transpose(-1, -2)  # (..., C, C)
+    if normalize:
+        gram = gram / (channels * height * width)
+    return gram.to(features.dtype)
 
 
 # ------------------------------------------------------------------ losses

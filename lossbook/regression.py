@@ -20,7 +20,7 @@ import math
 import torch
 
 from lossbook import _checks as check
-from lossbook._numerics import safe_pow, softplus
+from lossbook._numerics import softplus, vector_norm
 from lossbook._reduce import reduce
 from lossbook.catalog import Entry
 
@@ -101,9 +101,12 @@ def rmse_loss(
 
     Gradient $(x_i - y_i) / (n\,\mathrm{RMSE})$. At a perfect fit this is $0/0$, and
     ``torch.sqrt(mse_loss(x, y))`` returns NaN gradients there (the infinite slope of
-    $\sqrt{\cdot}$ at 0 times the zero gradient of the MSE). lossbook takes the square root
-    with the double-``where`` trick and returns a gradient of 0 at a perfect fit — a valid
-    subgradient of $\|x - y\|_2$ and what ``torch.linalg.vector_norm`` returns at 0.
+    $\sqrt{\cdot}$ at 0 times the zero gradient of the MSE). lossbook computes
+    $\|x - y\|_2 / \sqrt n$ with :func:`lossbook._numerics.vector_norm` (the double-``where``
+    trick inside) and returns a gradient of 0 at a perfect fit — a valid subgradient of
+    $\|x - y\|_2$ and what ``torch.linalg.vector_norm`` returns at 0. The norm divides by the
+    largest residual before squaring, so float32 residuals of $10^{20}$ and float16 ones in
+    the hundreds do not overflow. No element at all: NaN ($0/0$).
 
     Reference: ``sklearn.metrics.root_mean_squared_error``.
     """
@@ -111,7 +114,9 @@ def rmse_loss(
     check.floating("target", target)
     check.same_shape("input", input, "target", target)
     d = input - target
-    return safe_pow((d * d).mean(dim=dim), 0.5)
+    dims = range(d.dim()) if dim is None else [dim] if isinstance(dim, int) else dim
+    n = math.prod(d.shape[i] for i in dims)
+    return vector_norm(d, 2, dim) / math.sqrt(n)
 
 
 def smooth_l1_loss(
