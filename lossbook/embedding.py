@@ -19,7 +19,8 @@ import torch
 from lossbook import _checks as check
 from lossbook._numerics import full_precision, logsumexp, widened
 from lossbook._reduce import reduce
-from lossbook.catalog import Entry
+from lossbook._samples import sample
+from lossbook.catalog import Depends, Entry
 
 
 # --------------------------------------------------------------------------- distances
@@ -265,29 +266,43 @@ def info_nce_loss(
     return reduce(loss, reduction)
 
 
+def _cosine_distance(x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
+    """$1 - \\cos(x_1, x_2)$, at most 2: with it the triplet loss is bounded (see CATALOG)."""
+    return 1 - torch.cosine_similarity(x1, x2, dim=-1)
+
+
 CATALOG = (
     Entry(pairwise_distance, chapter="07_embedding_losses", task="distance between embeddings",
           summary=r"$\lVert x_1 - x_2 + \varepsilon \rVert_p$",
           # torch's pairwise_distance is a builtin without an inspectable signature, which
           # the catalog's signature test cannot read; tests/test_embedding.py compares it.
-          reference=None, input_kind="embeddings", convex=True, bounded=False, robust=None),
+          reference=None, input_kind="embeddings", convex=None, bounded=False, robust=True,
+          inputs=sample("embeddings", "embeddings"),
+          depends=(Depends("convex", holds={"p": 2.0}, fails={"p": 0.5}),)),
     Entry(triplet_margin_loss, chapter="07_embedding_losses", task="metric learning (triplets)",
           summary=r"$\max(0, d(a, p) - d(a, n) + m)$",
           reference="torch.nn.functional.triplet_margin_loss", input_kind="embeddings",
-          convex=False, bounded=False, robust=False),
+          convex=False, bounded=False, robust=True,
+          inputs=sample("embeddings", "embeddings", "embeddings")),
     Entry(triplet_margin_with_distance_loss, chapter="07_embedding_losses",
           task="metric learning (triplets)", summary=r"$\max(0, d(a, p) - d(a, n) + m)$, any $d$",
           reference="torch.nn.functional.triplet_margin_with_distance_loss",
-          input_kind="embeddings", convex=False, bounded=None, robust=False),
+          input_kind="embeddings", convex=False, bounded=None, robust=True,
+          inputs=sample("embeddings", "embeddings", "embeddings"),
+          depends=(Depends("bounded", holds={"distance_function": _cosine_distance},
+                           fails={"distance_function": None}),)),
     Entry(cosine_embedding_loss, chapter="07_embedding_losses", task="metric learning (pairs)",
           summary=r"$1 - \cos$ if $y = 1$, $\max(0, \cos - m)$ if $y = -1$",
           reference="torch.nn.functional.cosine_embedding_loss", input_kind="embeddings",
-          convex=False, bounded=True, robust=True),
+          convex=False, bounded=True, robust=True,
+          inputs=sample("embeddings", "embeddings", "row_signs")),
     Entry(contrastive_loss, chapter="07_embedding_losses", task="metric learning (pairs)",
           summary=r"$\frac12 d^2$ if $y = 1$, $\frac12 \max(0, m - d)^2$ if $y = -1$",
-          reference=None, input_kind="embeddings", convex=False, bounded=False, robust=False),
+          reference=None, input_kind="embeddings", convex=False, bounded=False, robust=False,
+          inputs=sample("embeddings", "embeddings", "row_signs")),
     Entry(info_nce_loss, chapter="07_embedding_losses",
           task="contrastive representation learning",
           summary=r"$-\log \frac{e^{s_{ii}/\tau}}{\sum_j e^{s_{ij}/\tau}}$", reference=None,
-          input_kind="embeddings", convex=False, bounded=True, robust=False),
+          input_kind="embeddings", convex=False, bounded=True, robust=True,
+          inputs=sample("embeddings", "embeddings")),
 )

@@ -24,7 +24,8 @@ import torch
 
 from lossbook import _checks as check
 from lossbook._numerics import vector_norm
-from lossbook.catalog import Entry
+from lossbook._samples import sample
+from lossbook.catalog import Depends, Entry
 
 Dim = int | tuple[int, ...] | None
 
@@ -171,18 +172,26 @@ def soft_threshold(x: torch.Tensor, threshold: float) -> torch.Tensor:
 
 
 _NORM = dict(chapter="01_norms_regularisation", task="regularisation / distances",
-             reference="torch.linalg.vector_norm", input_kind="vector", bounded=False)
+             reference="torch.linalg.vector_norm", input_kind="vector",
+             inputs=sample("vectors"))
 _PENALTY = dict(chapter="01_norms_regularisation", task="regularisation", input_kind="parameters",
-                bounded=False)
+                bounded=False, inputs=sample("vectors"))
 
 CATALOG = (
-    Entry(l0_norm, summary=r"$\#\{i : x_i \neq 0\}$", convex=False, robust=True, **_NORM),
-    Entry(l1_norm, summary=r"$\sum_i \lvert x_i \rvert$", convex=True, robust=True, **_NORM),
-    Entry(l2_norm, summary=r"$\sqrt{\sum_i x_i^2}$", convex=True, robust=False, **_NORM),
-    Entry(lp_norm, summary=r"$(\sum_i \lvert x_i \rvert^p)^{1/p}$", convex=None, robust=None,
+    # A count of at most x.numel(): bounded, and its gradient is 0.
+    Entry(l0_norm, summary=r"$\#\{i : x_i \neq 0\}$", convex=False, bounded=True, robust=True,
           **_NORM),
-    Entry(linf_norm, summary=r"$\max_i \lvert x_i \rvert$", convex=True, robust=False,
+    Entry(l1_norm, summary=r"$\sum_i \lvert x_i \rvert$", convex=True, bounded=False,
+          robust=True, **_NORM),
+    # Every norm has a bounded gradient (it is homogeneous of degree 1): robust.
+    Entry(l2_norm, summary=r"$\sqrt{\sum_i x_i^2}$", convex=True, bounded=False, robust=True,
           **_NORM),
+    Entry(lp_norm, summary=r"$(\sum_i \lvert x_i \rvert^p)^{1/p}$", convex=None, bounded=None,
+          robust=True, **{**_NORM, "inputs": sample("vectors", p=3.0)},
+          depends=(Depends("convex", holds={"p": 2.0}, fails={"p": 0.5}),  # a norm for p >= 1
+                   Depends("bounded", holds={"p": 0.0}, fails={"p": 2.0}))),  # p = 0: a count
+    Entry(linf_norm, summary=r"$\max_i \lvert x_i \rvert$", convex=True, bounded=False,
+          robust=True, **_NORM),
     Entry(l1_penalty, summary=r"$\lambda \sum_j \lvert w_j \rvert$",
           reference="sklearn.linear_model.Lasso", convex=True, robust=True, **_PENALTY),
     Entry(l2_penalty, summary=r"$\frac{\lambda}{2} \sum_j w_j^2$", reference="torch.optim.SGD",

@@ -25,8 +25,10 @@ import math
 import torch
 
 from lossbook import _checks as check
+from lossbook import _samples as samples
 from lossbook._numerics import widened
 from lossbook._reduce import reduce
+from lossbook._samples import sample
 from lossbook.catalog import Entry
 
 
@@ -339,28 +341,35 @@ def tversky_loss(
 CATALOG = (
     Entry(box_iou_loss, chapter="08_detection_segmentation", task="bounding-box regression",
           summary=r"$1 - \vert A \cap B\vert / \vert A \cup B\vert$", reference=None,
-          input_kind="boxes (x1, y1, x2, y2)", convex=False, bounded=True, robust=True),
+          input_kind="boxes (x1, y1, x2, y2)", convex=False, bounded=True, robust=True,
+          inputs=sample("boxes", "boxes")),
     Entry(generalized_box_iou_loss, chapter="08_detection_segmentation",
           task="bounding-box regression",
           summary=r"$1 - \mathrm{IoU} + \vert C \setminus (A \cup B)\vert / \vert C\vert$",
           reference="torchvision.ops.generalized_box_iou_loss",
-          input_kind="boxes (x1, y1, x2, y2)", convex=False, bounded=True, robust=True),
+          input_kind="boxes (x1, y1, x2, y2)", convex=False, bounded=True, robust=True,
+          inputs=sample("boxes", "boxes")),
     Entry(distance_box_iou_loss, chapter="08_detection_segmentation",
           task="bounding-box regression", summary=r"$1 - \mathrm{IoU} + \rho^2 / c^2$",
           reference="torchvision.ops.distance_box_iou_loss",
-          input_kind="boxes (x1, y1, x2, y2)", convex=False, bounded=True, robust=True),
+          input_kind="boxes (x1, y1, x2, y2)", convex=False, bounded=True, robust=True,
+          inputs=sample("boxes", "boxes")),
     Entry(complete_box_iou_loss, chapter="08_detection_segmentation",
           task="bounding-box regression",
           summary=r"$1 - \mathrm{IoU} + \rho^2 / c^2 + \alpha v$",
           reference="torchvision.ops.complete_box_iou_loss",
-          input_kind="boxes (x1, y1, x2, y2)", convex=False, bounded=True, robust=True),
+          input_kind="boxes (x1, y1, x2, y2)", convex=False, bounded=True, robust=True,
+          inputs=sample("boxes", "boxes")),
     Entry(dice_loss, chapter="08_detection_segmentation", task="segmentation",
           summary=r"$1 - (2\sum p y + s) / (\sum p + \sum y + s)$", reference=None,
-          input_kind="probabilities", convex=False, bounded=True, robust=True),
+          input_kind="probabilities", convex=False, bounded=True, robust=True,
+          inputs=samples.masks()),
     Entry(soft_jaccard_loss, chapter="08_detection_segmentation", task="segmentation",
           summary=r"$1 - (\sum p y + s) / (\sum p + \sum y - \sum p y + s)$", reference=None,
-          input_kind="probabilities", convex=False, bounded=True, robust=True),
+          input_kind="probabilities", convex=False, bounded=True, robust=True,
+          inputs=samples.masks()),
     Entry(tversky_loss, chapter="08_detection_segmentation", task="segmentation",
           summary=r"$1 - (TP + s) / (TP + \alpha FP + \beta FN + s)$", reference=None,
-          input_kind="probabilities", convex=False, bounded=True, robust=True),
+          input_kind="probabilities", convex=False, bounded=True, robust=True,
+          inputs=samples.masks()),
 )

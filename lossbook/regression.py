@@ -22,6 +22,7 @@ import torch
 from lossbook import _checks as check
 from lossbook._numerics import softplus, vector_norm
 from lossbook._reduce import reduce
+from lossbook._samples import sample
 from lossbook.catalog import Entry
 
 
@@ -218,24 +219,31 @@ _REGRESSION = dict(chapter="02_regression_losses", task="regression", input_kind
 
 CATALOG = (
     Entry(l1_loss, summary=r"$\lvert x - y \rvert$", reference="torch.nn.functional.l1_loss",
-          convex=True, robust=True, **_REGRESSION),
+          convex=True, robust=True, **_REGRESSION,
+          inputs=sample("predictions", "predictions")),
     Entry(mse_loss, summary=r"$(x - y)^2$", reference="torch.nn.functional.mse_loss",
-          convex=True, robust=False, **_REGRESSION),
+          convex=True, robust=False, **_REGRESSION,
+          inputs=sample("predictions", "predictions")),
     Entry(rmse_loss, summary=r"$\sqrt{\frac1n \sum_i (x_i - y_i)^2}$",
-          reference="sklearn.metrics.root_mean_squared_error", convex=True, robust=False,
-          **_REGRESSION),
+          reference="sklearn.metrics.root_mean_squared_error", convex=True, robust=True,
+          **_REGRESSION,
+          inputs=sample("predictions", "predictions")),
     Entry(smooth_l1_loss,
           summary=(r"$\frac{d^2}{2\beta}$ if $\lvert d \rvert < \beta$, "
                    r"else $\lvert d \rvert - \frac\beta2$"),
           reference="torch.nn.functional.smooth_l1_loss", convex=True, robust=True,
-          **_REGRESSION),
+          **_REGRESSION,
+          inputs=sample("predictions", "predictions")),
     Entry(huber_loss,
           summary=(r"$\frac{d^2}{2}$ if $\lvert d \rvert \le \delta$, "
                    r"else $\delta(\lvert d \rvert - \frac\delta2)$"),
-          reference="torch.nn.functional.huber_loss", convex=True, robust=True, **_REGRESSION),
+          reference="torch.nn.functional.huber_loss", convex=True, robust=True, **_REGRESSION,
+          inputs=sample("predictions", "predictions")),
     Entry(log_cosh_loss, summary=r"$\log\cosh(x - y)$", reference=None, convex=True,
-          robust=True, **_REGRESSION),
+          robust=True, **_REGRESSION,
+          inputs=sample("predictions", "predictions")),
     Entry(quantile_loss, summary=r"$\max(q\,(y - x), (q - 1)(y - x))$",
           reference="sklearn.metrics.mean_pinball_loss", convex=True, robust=True,
-          **_REGRESSION),
+          **_REGRESSION,
+          inputs=sample("predictions", "predictions", q=0.3)),
 )
