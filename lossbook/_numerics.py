@@ -63,20 +63,26 @@ def _dims(x: torch.Tensor, dim) -> tuple[int, ...]:
 
 
 def largest(x: torch.Tensor, dim=None) -> torch.Tensor:
-    r"""$m = \max |x_i|$ along ``dim`` (kept), detached; 1 where $m$ is 0, infinite or NaN.
+    r"""$m = \max |x_i|$ along ``dim`` (kept), detached and made a safe divisor.
 
     Dividing by $m$ before squaring keeps every square in $[0, 1]$, so nothing overflows or
     underflows that the result itself would not; a homogeneous function multiplies $m$ back.
     $m$ needs no gradient: the identity $\lVert x \rVert = m \lVert x / m \rVert$ holds for
-    any constant $m > 0$. Where $m$ is 0 (nothing to rescale), infinite or NaN (the result
-    is infinite or NaN anyway) it is 1.
+    any constant $m > 0$. Where $m$ is infinite or NaN it is 1 (the result is infinite or NaN
+    anyway); where it is 0 (or subnormal) it is the smallest normal number, so $x / m$ stays
+    0 rather than $0/0$.
     """
     dims = _dims(x, dim)
     if any(x.shape[d] == 0 for d in dims):  # nothing to take the maximum of
         shape = [1 if d in dims else size for d, size in enumerate(x.shape)]
         return torch.ones(shape, dtype=x.dtype, device=x.device)
-    m = x.detach().abs().amax(dim=dims, keepdim=True) if dims else x.detach().abs()
-    return torch.where(torch.isfinite(m) & (m > 0), m, torch.ones_like(m))
+    x = x.detach()
+    if dims:  # max(max x, -min x): two reductions that write no |x| tensor
+        m = torch.maximum(x.amax(dim=dims, keepdim=True), -x.amin(dim=dims, keepdim=True))
+    else:
+        m = x.abs()
+    return m.nan_to_num(nan=1.0, posinf=1.0).clamp(min=torch.finfo(m.dtype).tiny)
+
 
 
 def vector_norm(x: torch.Tensor, p: float = 2.0, dim=None, keepdim: bool = False

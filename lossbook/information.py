@@ -331,9 +331,8 @@ def js_divergence(
 def _x_log_ratio(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
     """$x \\log(x / m)$, 0 where $x = 0$ with gradient 0 there (double ``where``); NaN stays."""
     zero = x == 0
-    one = torch.ones_like(x)
-    safe_x, safe_m = torch.where(zero, one, x), torch.where(zero, one, m)
-    return torch.where(zero, torch.zeros_like(x), x * torch.log(safe_x / safe_m))
+    safe_ratio = torch.where(zero, 1.0, x) / torch.where(zero, 1.0, m)
+    return torch.where(zero, 0.0, x * torch.log(safe_ratio))
 
 
 # --------------------------------------------------------------------------- 0-1 loss
@@ -363,10 +362,11 @@ def zero_one_loss(
         class_dim = num.class_dim(input)
         expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
         check.shape("target", target, expected, "input's shape without the class dimension")
-        mistakes = input.argmax(dim=class_dim) != target
-        unknown = torch.isnan(input).any(dim=class_dim)
+        best = input.argmax(dim=class_dim, keepdim=True)  # argmax points at a NaN if any
+        mistakes = best.squeeze(class_dim) != target
+        unknown = torch.isnan(input.gather(class_dim, best)).squeeze(class_dim)
     loss = mistakes.detach().to(dtype)  # a NaN score is neither right nor wrong: NaN
-    return reduce(torch.where(unknown, torch.full_like(loss, math.nan), loss), reduction)
+    return reduce(torch.where(unknown, math.nan, loss), reduction)
 
 
 CATALOG = (
