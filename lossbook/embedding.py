@@ -70,16 +70,20 @@ def triplet_margin_loss(
     $m > 0$ (torch raises for $m \le 0$). $d$ is :func:`pairwise_distance` with norm ``p`` and
     ``eps``. With ``swap=True`` the negative's distance is $\min(d(a, n), d(p, n))$, the
     harder of the two (Balntas et al., 2016). Inputs are (D,) or (N, D), all the same shape.
+    Half-precision inputs are compared in float32: the loss is a small difference of two
+    large distances, which bfloat16's 8 bits would round away.
 
     Reference: ``torch.nn.functional.triplet_margin_loss``; Schroff et al. (2015).
     """
     _check_triplet(anchor, positive, negative, margin)
     check.reduction(reduction)
+    dtype = anchor.dtype
+    anchor, positive, negative = widened(anchor), widened(positive), widened(negative)
     d_positive = pairwise_distance(anchor, positive, p, eps)
     d_negative = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_negative = torch.minimum(d_negative, pairwise_distance(positive, negative, p, eps))
-    return reduce((d_positive - d_negative + margin).clamp(min=0), reduction)
+    return reduce((d_positive - d_negative + margin).clamp(min=0), reduction).to(dtype)
 
 
 def triplet_margin_with_distance_loss(
@@ -96,18 +100,24 @@ def triplet_margin_with_distance_loss(
 
     ``distance_function(x1, x2)`` returns one non-negative distance per row (e.g.
     ``lambda x, y: 1 - cosine_similarity(x, y)``); the default is :func:`pairwise_distance`.
-    ``swap`` and the $m > 0$ requirement are as in :func:`triplet_margin_loss`.
+    ``swap`` and the $m > 0$ requirement are as in :func:`triplet_margin_loss`. With the
+    default distance, half-precision inputs are compared in float32 (as in
+    :func:`triplet_margin_loss`); a ``distance_function`` receives the inputs as given.
 
     Reference: ``torch.nn.functional.triplet_margin_with_distance_loss``.
     """
     _check_triplet(anchor, positive, negative, margin)
     check.reduction(reduction)
+    dtype = anchor.dtype
+    if distance_function is None:  # the difference of two large distances: float32 for half
+        anchor, positive, negative = widened(anchor), widened(positive), widened(negative)
     distance = distance_function if distance_function is not None else pairwise_distance
     d_positive = distance(anchor, positive)
     d_negative = distance(anchor, negative)
     if swap:
         d_negative = torch.minimum(d_negative, distance(positive, negative))
-    return reduce((d_positive - d_negative + margin).clamp(min=0), reduction)
+    loss = reduce((d_positive - d_negative + margin).clamp(min=0), reduction)
+    return loss.to(dtype) if distance_function is None else loss
 
 
 # --------------------------------------------------------------------------- mining
