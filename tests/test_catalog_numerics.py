@@ -10,7 +10,8 @@ Tolerances (``TOLERANCE``), stated as ``|ours - float64| <= rtol * max(|float64|
 * float16 at realistic scale against float64 *of the same float16 inputs* (so only the
   computation's rounding counts, not the inputs'): rtol 1e-2 (about 10 float16 ulps);
 * bfloat16 likewise: rtol 5e-2 (about 6 bfloat16 ulps);
-* CPU autocast to bfloat16 against the float32 result: the bfloat16 tolerance;
+* autocast (CPU: bfloat16; CUDA: float16) against the float32 result without it: that
+  dtype's tolerance, and the float32 dtype out that torch's losses give under autocast;
 * results beyond the dtype's range must be that dtype's ``inf`` (the true value rounded), and
   a finite float64 value within range must be finite in half precision: an intermediate that
   overflows (areas, mask sums, squared norms, products of norms) is computed in float32.
