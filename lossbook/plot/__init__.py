@@ -64,3 +64,27 @@ def label(ax, title: str, xlabel: str, ylabel: str, *, legend: bool | str | None
     if legend is False or not (legend or handles):
         return
     ax.legend(loc=legend if isinstance(legend, str) else "best")
+
+
+def curves(ax, histories_by_label, key: str, *, relative: bool = False) -> None:
+    """Per-epoch curves of several runs: for each label, the mean over its runs and a ±std band.
+
+    ``histories_by_label`` maps a label to a list of :class:`lossbook.experiment.History` (one
+    per seed, recorded at the same epochs); ``key`` names the record to draw (``"loss"``, a
+    metric). ``relative=True`` divides every run by its first value, so that losses on
+    different scales share one axis. The band is the sample standard deviation over the runs
+    (none for a single run). Label the axes with :func:`label`.
+    """
+    import numpy as np
+
+    for name, runs in histories_by_label.items():
+        values = np.array([run.values[key] for run in runs], dtype=np.float64)
+        if relative:
+            values = values / values[:, :1]
+        epochs = np.asarray(runs[0].epochs)
+        mean = values.mean(axis=0)
+        (line,) = ax.plot(epochs, mean, label=name)
+        if len(runs) > 1:
+            std = values.std(axis=0, ddof=1)
+            ax.fill_between(epochs, mean - std, mean + std, color=line.get_color(), alpha=0.2,
+                            linewidth=0)
