@@ -150,8 +150,31 @@ def test_curves_draw_mean_and_band():
     np.testing.assert_allclose(lines[1].get_ydata(), [6.0, 3.0, 2.0])  # mean of seeds
     assert len(ax.collections) == 2  # one band each
     fig2, ax2 = plt.subplots()
-    plot.curves(ax2, runs, "loss", relative=True, band=False)
-    np.testing.assert_allclose(ax2.get_lines()[0].get_ydata(), [1.0, 0.5, 1 / 3])
-    assert len(ax2.collections) == 0
+    plot.curves(ax2, runs, "loss", relative=True, spread="runs")
+    lines = ax2.get_lines()
+    assert len(lines) == 8 and len(ax2.collections) == 0  # mean + 3 seeds, twice
+    np.testing.assert_allclose(lines[0].get_ydata(), [1.0, 0.5, 1 / 3])
+    np.testing.assert_allclose(lines[3].get_ydata(), [1.0, 0.5, 1 / 3])  # seed 2
+    assert lines[1].get_label().startswith("_")  # seeds stay out of the legend
+    with pytest.raises(ValueError, match="spread"):
+        plot.curves(ax2, runs, "loss", spread="std")
     plt.close(fig)
     plt.close(fig2)
+
+
+def test_error_map_colours_each_kind_of_pixel():
+    from lossbook.plot import overlap as overlap_plot
+
+    truth = torch.tensor([[1, 1], [0, 0]])
+    predicted = torch.tensor([[1, 0], [1, 0]], dtype=torch.bool)
+    image = overlap_plot.error_map(predicted, truth)
+    assert image.shape == (2, 2, 3)
+    colour = {k: overlap_plot._rgb(c) for k, c in overlap_plot.COLOURS.items()}
+    np.testing.assert_allclose(image[0, 0], colour["found"])
+    np.testing.assert_allclose(image[0, 1], colour["missed"])
+    np.testing.assert_allclose(image[1, 0], colour["false positive"])
+    np.testing.assert_allclose(image[1, 1], [1.0, 1.0, 1.0])
+    assert [h.get_label() for h in overlap_plot.error_legend()] == [
+        "found", "false positive", "missed"]
+    with pytest.raises(ValueError, match="two"):
+        overlap_plot.error_map(predicted, truth[0])
