@@ -179,9 +179,14 @@ def losses(row: Row, entries=None) -> list:
 
 
 class GuideTable:
-    """The decision guide as a Markdown table; its plain-text form is the same Markdown."""
+    """The decision guide as a Markdown table; its plain-text form is the same Markdown.
 
-    COLUMNS = ("task", "start with", "also", "derived in", "trade-off shown in", "why")
+    Four columns, so that it fits the book's text column: the task with the reason for the
+    first choice, the losses (the first choice first, in bold), the chapters that derive
+    them, and the chapter whose experiment shows the trade-off.
+    """
+
+    COLUMNS = ("task", "losses (try the first one first)", "derived in", "trade-off shown in")
 
     def __init__(self, titles: dict[str, str]):
         rows = [" | ".join(self.COLUMNS), " | ".join("---" for _ in self.COLUMNS)]
@@ -191,9 +196,8 @@ class GuideTable:
             others = [f"`{e.name}`" for e in found if e.name != row.start]
             stem, _, anchor = row.experiment.partition("#")
             rows.append(" | ".join([
-                row.task, f"`{row.start}`", ", ".join(others) or "—",
-                ", ".join(_link(c, titles) for c in chapters),
-                _link(stem, titles, anchor), row.why,
+                f"**{row.task}**: {row.why}", ", ".join([f"**`{row.start}`**", *others]),
+                ", ".join(_link(c, titles) for c in chapters), _link(stem, titles, anchor),
             ]))
         self.text = "\n".join(f"| {row} |" for row in rows) + "\n"
 
