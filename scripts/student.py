@@ -28,7 +28,8 @@ its solution and grader outputs removed as above, its implementation solutions k
 the markers for ``nbgrader generate_assignment`` to strip, and each conceptual exercise's
 ``{solution}`` moved into a Markdown cell of its own after the exercise, marked as nbgrader's
 "manually graded answer" (the release shows "YOUR ANSWER HERE" there; formgrader shows the
-instructor's answer beside the student's).
+instructor's answer beside the student's). A ``{solution}`` that explains an implementation
+exercise's code is dropped: the solution cell is its answer.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 SOLUTION_BLOCK = re.compile(
     r"^(?P<fence>`{3,}|:{3,})\{solution\}[^\n]*\n(?P<body>.*?)^(?P=fence)[ \t]*(?:\n|\Z)",
     re.DOTALL | re.MULTILINE)
+EXERCISE_BLOCK = re.compile(
+    r"^(?P<fence>`{3,}|:{3,})\{exercise\}[^\n]*\n(?P<body>.*?)^(?P=fence)[ \t]*(?:\n|\Z)",
+    re.DOTALL | re.MULTILINE)
+LABEL = re.compile(r"^:label:\s*(\S+)", re.MULTILINE)
 OPTION = re.compile(r"^:[\w-]+:.*$")
 BOOK_FILES = ("_config.yml", "_toc.yml", "references.bib", "_static")
 COURSE_CONFIG = ROOT / "course" / "nbgrader_config.py"
@@ -238,13 +243,35 @@ def _answer_cell(match: re.Match, grade_id: str) -> nbformat.NotebookNode:
     return cell
 
 
+def implementation_exercises(nb: nbformat.NotebookNode) -> set[str]:
+    """Labels of the implementation exercises: the last exercise of a Markdown cell that a
+    solution code cell follows."""
+    found = set()
+    for cell, following in zip(nb.cells, nb.cells[1:]):
+        exercises = list(EXERCISE_BLOCK.finditer(cell.source)) if cell.cell_type == "markdown" \
+            else []
+        label = exercises and LABEL.search(exercises[-1]["body"])
+        if label and is_solution_cell(following):
+            found.add(label[1])
+    return found
+
+
+def _is_conceptual(block: re.Match, cell, implementation: set[str]) -> bool:
+    """A ``{solution}`` block answering a conceptual exercise (not one explaining the code
+    of an implementation exercise, which nbgrader's solution cell already holds)."""
+    target = block.group(0).split("\n", 1)[0].split("}", 1)[1].strip()
+    return "{exercise}" in cell.source and target not in implementation
+
+
 def course_version(nb: nbformat.NotebookNode, stem: str) -> nbformat.NotebookNode:
     """The nbgrader source notebook of a chapter (see the module docstring)."""
     nb = hide_answer_sources(nbformat.from_dict(nb))
+    implementation = implementation_exercises(nb)
     cells, number = [], 0
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            blocks = list(SOLUTION_BLOCK.finditer(cell.source))
+            blocks = [b for b in SOLUTION_BLOCK.finditer(cell.source)
+                      if _is_conceptual(b, cell, implementation)]
             cell.source = strip_solution_blocks(cell.source)
             cells.append(cell)
             for block in blocks:

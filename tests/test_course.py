@@ -60,6 +60,22 @@ def test_sync_makes_a_grader_call_assert_and_keeps_an_instructors_points():
     assert notebooks.sync(nbformat.from_dict(nb), "x") == nb  # idempotent
 
 
+@pytest.mark.parametrize("path", [p for p in CHAPTERS
+                                  if student.has_exercises(nbformat.read(p, 4))],
+                         ids=lambda p: p.stem)
+def test_each_conceptual_exercise_gets_an_answer_cell_and_no_other_does(path):
+    nb = nbformat.read(path, 4)
+    exercises = sum(c.source.count("{exercise}") for c in nb.cells if c.cell_type == "markdown")
+    implementation = student.implementation_exercises(nb)
+    assert len(implementation) == sum(student.is_solution_cell(c) for c in nb.cells)
+    course = student.course_version(nb, path.stem)
+    answers = [c for c in course.cells if c.cell_type == "markdown" and "nbgrader" in c.metadata]
+    assert len(answers) == exercises - len(implementation)
+    assert all(c.metadata["nbgrader"]["grade"] and c.metadata["nbgrader"]["solution"]
+               and c.source.strip() for c in answers)  # manually graded, with the answer
+    assert "{solution}" not in json.dumps(course)
+
+
 # ------------------------------------------------------------------ nbgrader end to end
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
