@@ -14,13 +14,18 @@ HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*$")
 #: Sections that repeat what the chapter derived: a name is linked there only if the chapter
 #: mentions it nowhere else.
 RECAPS = ("summary", "exercises", "further reading", "references")
+#: The deepest heading level with an anchor (``myst_heading_anchors`` in ``_config.yml``).
+ANCHORED = 3
 
 
 def slug(heading: str) -> str:
     """The anchor of a Markdown heading in the book, as MyST writes it (``myst_heading_anchors``):
-    lower-cased, spaces to hyphens, every character that is not a letter, digit, ``_`` or ``-``
-    dropped (``"PyTorch's losses"`` -> ``"pytorchs-losses"``)."""
-    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+    the heading's text and inline code without its math, lower-cased, spaces to hyphens, every
+    character that is not a letter, digit, ``_`` or ``-`` dropped (``"PyTorch's $L_1$ loss"``
+    -> ``"pytorchs--loss"``)."""
+    text = re.sub(r"\$\$.*?\$\$|\$[^$]*\$", "", heading)  # math is not part of the slug
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # a link: its text
+    return re.sub(r"[^\w\u4e00-\u9fff\- ]", "", text.lower().replace(" ", "-"))
 
 
 def _source(cell: dict) -> str:
@@ -47,6 +52,7 @@ def chapter_index(notebooks: dict[str, list[dict]], names: list[str]
     for stem, cells in notebooks.items():
         current = None  # (anchor, is_recap) of the section being read; None above the first ##
         seen: dict[str, list[tuple[int, str]]] = {}  # name -> (rank, anchor) of its mentions
+        anchors: set[str] = set()
         for cell in cells:
             kind = cell.get("cell_type")
             if kind not in ("markdown", "code"):
@@ -66,10 +72,17 @@ def chapter_index(notebooks: dict[str, list[dict]], names: list[str]
                 heading = HEADING.match(chunk) if kind == "markdown" and not in_code else None
                 if heading:
                     level, title = len(heading.group(1)), heading.group(2)
+                    if level > ANCHORED:
+                        continue  # no anchor: its text belongs to the section above
+                    anchor, number = slug(title), 0
+                    while anchor in anchors:  # MyST numbers repeated headings
+                        number += 1
+                        anchor = f"{slug(title)}-{number}"
+                    anchors.add(anchor)
                     if level == 1:
                         titles.setdefault(stem, title)
                     else:
-                        current = (slug(title), title.strip().lower() in RECAPS)
+                        current = (anchor, title.strip().lower() in RECAPS)
                     continue
                 if current is None:
                     continue

@@ -231,7 +231,9 @@ class ZooTable:
     (for a notebook run outside the book, on Colab) and says so above the tables.
     """
 
-    COLUMNS = ("loss", "formula", "input", "reference", *PROPERTIES)
+    #: two facts per cell (``<br>``: Jupyter and the book both render it), so that the
+    #: table fits the book's column at a 1400-px window
+    COLUMNS = ("loss, reference", "formula, input", "C", "B", "R")
 
     def __init__(self, catalog_entries: list[Entry], chapter_titles: dict[str, str],
                  published: bool = False):
@@ -239,11 +241,13 @@ class ZooTable:
         if published:
             lines += [f"*The chapters are not next to this notebook: the links go to the "
                       f"published book at <{book_url()}>.*", ""]
-        lines += ["Columns: ✓ the property holds, ✗ it does not, ~ it depends on a "
-                  "hyper-parameter (the values tested are named under the table); "
-                  + ", ".join(f"`{short[:-1]}` is `{long[:-1]}`"
-                              for long, short in SHORT_MODULES.items())
-                  + "; — no independent implementation.", ""]
+        short = ", ".join(f"`{s[:-1]}` is `{long[:-1]}`" for long, s in SHORT_MODULES.items())
+        lines += ["Each loss links to the section that derives it; under it, the independent "
+                  "implementation the tests compare it with (— where none exists; "
+                  f"{short}). Under each formula, what the loss takes as prediction. "
+                  "**C** convex, **B** bounded, **R** robust: ✓ the property holds, ✗ it "
+                  "does not, ~ it depends on a hyper-parameter (the values tested are named "
+                  "under the table).", ""]
         chapters: dict[str, list[Entry]] = {}
         for e in catalog_entries:
             chapters.setdefault(e.chapter, []).append(e)
@@ -253,11 +257,12 @@ class ZooTable:
             lines += [f"**[{title}]({link(stem, published=published)})** ({count})", ""]
             lines.append("| " + " | ".join(self.COLUMNS) + " |")
             lines.append("| " + " | ".join(
-                ":-:" if c in PROPERTIES else "---" for c in self.COLUMNS) + " |")
+                "---" if "," in c else ":-:" for c in self.COLUMNS) + " |")
             for e in group:
                 lines.append("| " + " | ".join([
-                    f"[`{e.name}`]({link(stem, section(e), published)})", e.summary,
-                    e.input_kind, self._reference(e.reference),
+                    f"[`{e.name}`]({link(stem, section(e), published)})<br>"
+                    f"{self._reference(e.reference)}",
+                    f"{e.summary}<br>*{e.input_kind}*",
                     *(MARKS[getattr(e, p)] for p in PROPERTIES)]) + " |")
             notes = [f"`{e.name}`: {_depends_note(e)}" for e in group if e.depends]
             lines += [""] + ([f"~ {note}." for note in notes] + [""] if notes else [])

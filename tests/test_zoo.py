@@ -69,13 +69,27 @@ def test_book_url_is_the_github_pages_address_of_the_repository(monkeypatch):
 
 
 # ------------------------------------------------------------------ finding a loss's section
-def test_slug_is_the_anchor_myst_writes():
-    myst = pytest.importorskip("myst_parser.mdit_to_docutils.base")
-    for heading in ("PyTorch's cross-entropy losses, taken apart", "Why does it help? The "
-                    "internal-covariate-shift debate", "15. At inference BN uses (000)",
-                    "The softmax cross-entropy gradient, Jacobian and all", "L1 and L2"):
-        assert slug(heading) == myst.default_slugify(heading)
-    assert slug("Focal loss: α and γ") == "focal-loss-α-and-γ"
+@pytest.mark.parametrize("heading", [
+    "PyTorch's cross-entropy losses, taken apart", "15. At inference BN uses (000)",
+    "Why does it help? The internal-covariate-shift debate", "Focal loss: α and γ",
+    "SimCLR's NT-Xent: two views, $2N - 2$ negatives", "`nn.L1Loss` and **MSE**",
+    "Chunking: the gradient is $\\hat y - y$, one chunk at a time", "[Links](x.ipynb) too",
+])
+def test_slug_is_the_anchor_myst_writes(heading):
+    base = pytest.importorskip("myst_parser.mdit_to_docutils.base")
+    from markdown_it import MarkdownIt
+    from markdown_it.tree import SyntaxTreeNode
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+    tree = SyntaxTreeNode(MarkdownIt("commonmark").use(dollarmath_plugin).parse("## " + heading))
+    assert slug(heading) == base.compute_unique_slug(tree.children[0], set())
+
+
+def test_repeated_headings_are_numbered_and_deep_ones_have_no_anchor():
+    _, sections = chapter_index({"ch": cells(
+        ("md", "# T\n## Example\n## Example\n#### Detail\n`cross_entropy`"))},
+        ["cross_entropy"])
+    assert sections["ch"]["cross_entropy"] == "example-1"
 
 
 def test_section_is_where_the_source_is_shown_else_the_first_mention():
@@ -118,7 +132,7 @@ def test_zoo_has_one_table_per_chapter_with_every_loss_once():
     assert [h[1] for h in headers] == [f"{stem}.ipynb" for stem in chapters]
     assert [h[0] for h in headers] == [_chapters.TITLES[stem] for stem in chapters]
     assert sum(int(h[2]) for h in headers) == len(ENTRIES)
-    rows = re.findall(r"^\| \[`(\w+)`\]\((\S+)\) \|", text, flags=re.MULTILINE)
+    rows = re.findall(r"^\| \[`(\w+)`\]\((\S+?)\)<br>", text, flags=re.MULTILINE)
     assert [name for name, _ in rows] == [e.name for e in ENTRIES]
     for (_, target), entry in zip(rows, ENTRIES):
         assert target == f"{entry.chapter}.ipynb#{catalog.section(entry)}"
@@ -136,7 +150,7 @@ def test_property_columns_mark_the_catalog_values_and_name_the_tested_cases():
         for depends in entry.depends:
             holds = ", ".join(f"`{k}={v!r}`" for k, v in depends.holds.items())
             assert f"{depends.property} with {holds}" in text
-    assert "`F.cross_entropy`" in text and "`F` is `torch.nn.functional`" in text
+    assert "<br>`F.cross_entropy`" in text and "`F` is `torch.nn.functional`" in text
 
 
 def test_outside_the_book_the_zoo_links_to_the_published_book_and_says_so():
