@@ -272,3 +272,18 @@ def critic(*kinds: str, **kwargs) -> Callable[..., Sample]:
         return Sample((Critic(weight), *samples), drawn)
 
     return maker(build)
+
+
+def ranked_lists(**kwargs) -> Callable[..., Sample]:
+    """(Q, n) scores of ``n`` documents per query, graded relevance 0-3 (ties included) and a
+    boolean ``mask``: each list has at least two real documents, the rest is padding at the
+    end. Realistic: lists of 128 documents with scores of $\\pm 10^4$."""
+
+    def build(draw: Draw, n: int) -> Sample:
+        scores = draw.kind("scores", n)
+        relevance = draw.integers(0, 4, n, draw.width).double()
+        length = draw.integers(2, draw.width + 1, n)
+        mask = torch.arange(draw.width) < length[:, None]
+        return Sample((scores, relevance), {"mask": mask, **kwargs})
+
+    return maker(build)

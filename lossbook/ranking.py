@@ -28,7 +28,8 @@ import torch
 from lossbook import _checks as check
 from lossbook._numerics import log_softmax, softmax, softplus, widened
 from lossbook._reduce import reduce
-from lossbook.catalog import Entry, Sample
+from lossbook._samples import ranked_lists
+from lossbook.catalog import Entry
 
 
 # --------------------------------------------------------------------------- inputs
@@ -353,30 +354,23 @@ def mrr(
 
 
 # --------------------------------------------------------------------------- catalog
-def _lists_sample(generator, dtype, device) -> Sample:
-    """Three queries of six documents with graded labels 0-3 (ties included)."""
-    scores = torch.randn(3, 6, generator=generator, dtype=dtype).to(device)
-    relevance = torch.randint(0, 4, (3, 6), generator=generator).to(device, dtype)
-    return Sample((scores, relevance))
-
-
 _CHAPTER = "07b_learning_to_rank"
 CATALOG = (
     Entry(ranknet_loss, chapter=_CHAPTER, task="learning to rank (pairwise)",
           summary=r"$\sum_{y_i > y_j} \log(1 + e^{-\sigma (s_i - s_j)})$",
           reference=None, input_kind="scores per list", convex=True, bounded=False,
-          robust=True, inputs=_lists_sample),
+          robust=True, inputs=ranked_lists()),
     Entry(lambdarank_loss, chapter=_CHAPTER, task="learning to rank (NDCG-weighted pairs)",
           summary=r"$\sum_{y_i > y_j} \vert\Delta \mathrm{NDCG}_{ij}\vert"
                   r" \log(1 + e^{-\sigma (s_i - s_j)})$",
           reference=None, input_kind="scores per list", convex=False, bounded=False,
-          robust=True, inputs=_lists_sample),
+          robust=True, inputs=ranked_lists()),
     Entry(listnet_loss, chapter=_CHAPTER, task="learning to rank (listwise)",
           summary=r"$-\sum_j \mathrm{softmax}(y)_j \log \mathrm{softmax}(s)_j$",
           reference=None, input_kind="scores per list", convex=True, bounded=False,
-          robust=True, inputs=_lists_sample),
+          robust=True, inputs=ranked_lists()),
     Entry(listmle_loss, chapter=_CHAPTER, task="learning to rank (listwise)",
           summary=r"$\sum_i (\log \sum_{k \ge i} e^{s_{\pi(k)}} - s_{\pi(i)})$",
           reference=None, input_kind="scores per list", convex=True, bounded=False,
-          robust=True, inputs=_lists_sample),
+          robust=True, inputs=ranked_lists()),
 )
