@@ -214,8 +214,9 @@ def link(stem: str, anchor: str = "", published: bool = False) -> str:
 
 
 def _depends_note(entry: Entry) -> str:
-    def kwargs(values: dict) -> str:
-        return ", ".join(f"`{k}={v!r}`" for k, v in values.items())
+    def kwargs(values: dict) -> str:  # a function by its name: its repr has an address
+        return ", ".join(f"`{k}={getattr(v, '__name__', None) or repr(v)}`"
+                         for k, v in values.items())
 
     return "; ".join(f"{d.property} with {kwargs(d.holds)}, not with {kwargs(d.fails)}"
                      for d in entry.depends)
