@@ -9,6 +9,7 @@ not there to read.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*$")
 #: Sections that repeat what the chapter derived: a name is linked there only if the chapter
@@ -26,6 +27,16 @@ def slug(heading: str) -> str:
     text = re.sub(r"\$\$.*?\$\$|\$[^$]*\$", "", heading)  # math is not part of the slug
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # a link: its text
     return re.sub(r"[^\w\u4e00-\u9fff\- ]", "", text.lower().replace(" ", "-"))
+
+
+def page_id(heading: str) -> str:
+    """The ``id`` of a heading's section in the built HTML page, as docutils makes it
+    (``docutils.nodes.make_id`` of the heading's text, math included): the fragment a link
+    from outside the book needs, since MyST's anchors (:func:`slug`) exist only inside it."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading).lower()
+    text = unicodedata.normalize("NFKD", text.replace("ß", "sz")).encode("ascii", "ignore")
+    text = re.sub(r"[^a-z0-9]+", "-", " ".join(text.decode("ascii").split()))
+    return re.sub(r"^[-0-9]+|-+$", "", text)
 
 
 def _source(cell: dict) -> str:
@@ -98,3 +109,15 @@ def chapter_index(notebooks: dict[str, list[dict]], names: list[str]
         if found:
             sections[stem] = found
     return titles, sections
+
+
+def page_ids(cells: list[dict]) -> dict[str, str]:
+    """``{anchor: page id}`` for the anchored headings of one notebook (see :func:`page_id`)."""
+    found: dict[str, str] = {}
+    for cell in cells:
+        if cell.get("cell_type") == "markdown":
+            for line in _source(cell).splitlines():
+                heading = HEADING.match(line)
+                if heading and len(heading.group(1)) <= ANCHORED:
+                    found.setdefault(slug(heading.group(2)), page_id(heading.group(2)))
+    return found

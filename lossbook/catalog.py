@@ -205,12 +205,19 @@ def book_url() -> str:
 
 
 def link(stem: str, anchor: str = "", published: bool = False) -> str:
-    """The link to a chapter (and a section of it): relative inside the book, absolute to the
-    published book elsewhere."""
+    """The link to a chapter (and a section of it): relative inside the book (``anchor`` is
+    MyST's), absolute to the published book elsewhere (``anchor`` is then the page's id)."""
     fragment = f"#{anchor}" if anchor else ""
     if published:
         return f"{book_url()}chapters/{stem}.html{fragment}"
     return f"{stem}.ipynb{fragment}"
+
+
+def page_id(entry: Entry) -> str:
+    """The id of the section that derives ``entry`` in the published HTML page."""
+    from lossbook import _chapters
+
+    return _chapters.PAGE_IDS.get(entry.name, "")
 
 
 def _depends_note(entry: Entry) -> str:
@@ -261,13 +268,17 @@ class ZooTable:
                 "---" if "," in c else ":-:" for c in self.COLUMNS) + " |")
             for e in group:
                 lines.append("| " + " | ".join([
-                    f"[`{e.name}`]({link(stem, section(e), published)})<br>"
+                    f"[`{e.name}`]({self._link(e, published)})<br>"
                     f"{self._reference(e.reference)}",
                     f"{e.summary}<br>*{e.input_kind}*",
                     *(MARKS[getattr(e, p)] for p in PROPERTIES)]) + " |")
             notes = [f"`{e.name}`: {_depends_note(e)}" for e in group if e.depends]
             lines += [""] + ([f"~ {note}." for note in notes] + [""] if notes else [])
         self.text = "\n".join(lines)
+
+    @staticmethod
+    def _link(entry: Entry, published: bool) -> str:
+        return link(entry.chapter, page_id(entry) if published else section(entry), published)
 
     @staticmethod
     def _reference(reference: str | None) -> str:

@@ -71,13 +71,16 @@ def chapters_module_source() -> str:
     import json
 
     from lossbook import catalog
-    from lossbook._index import chapter_index
+    from lossbook._index import chapter_index, page_ids
 
     notebooks = {path.stem: json.loads(path.read_text())["cells"]
                  for path in sorted(CHAPTERS.glob("*.ipynb"))}
     entries = catalog.entries()
     titles, sections = chapter_index(notebooks, [e.name for e in entries])
     anchors = {e.name: sections.get(e.chapter, {}).get(e.name, "") for e in entries}
+    ids = {stem: page_ids(cells) for stem, cells in notebooks.items()}
+    on_page = {e.name: ids.get(e.chapter, {}).get(e.section or anchors[e.name], "")
+               for e in entries}
     lines = [
         '"""Chapter titles, the section where each loss is derived, and the book\'s URL.',
         "",
@@ -96,6 +99,11 @@ def chapters_module_source() -> str:
         "# the section of its chapter where each catalogued loss is first discussed",
         "SECTIONS = {",
         *(f"    {name!r}: {anchor!r}," for name, anchor in anchors.items()),
+        "}",
+        "",
+        "# that section's id in the published page (docutils' id, not MyST's anchor)",
+        "PAGE_IDS = {",
+        *(f"    {name!r}: {page!r}," for name, page in on_page.items()),
         "}",
     ]
     return "\n".join(lines) + "\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lossbook import _chapters, catalog
-from lossbook._index import chapter_index, slug
+from lossbook._index import chapter_index, page_id, page_ids, slug
 from scripts import notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +83,23 @@ def test_slug_is_the_anchor_myst_writes(heading):
 
     tree = SyntaxTreeNode(MarkdownIt("commonmark").use(dollarmath_plugin).parse("## " + heading))
     assert slug(heading) == base.compute_unique_slug(tree.children[0], set())
+
+
+@pytest.mark.parametrize("heading", [
+    "PyTorch's cross-entropy losses, taken apart", "15. At inference BN uses (000)",
+    "SimCLR's NT-Xent: two views, $2N - 2$ negatives", "Focal loss: α and γ",
+    "Chunking: the gradient is $\\hat y - y$, one chunk at a time", "`nn.L1Loss` and MSE",
+])
+def test_page_id_is_the_id_docutils_gives_the_section(heading):
+    nodes = pytest.importorskip("docutils.nodes")
+    text = heading.replace("$", "").replace("`", "")  # the heading's text as docutils reads it
+    assert page_id(heading) == nodes.make_id(text)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
+def test_the_published_link_has_the_sections_page_id(entry):
+    cells_ = json.loads((CHAPTERS / f"{entry.chapter}.ipynb").read_text())["cells"]
+    assert _chapters.PAGE_IDS[entry.name] == page_ids(cells_)[catalog.section(entry)]
 
 
 def test_repeated_headings_are_numbered_and_deep_ones_have_no_anchor():
@@ -161,7 +178,7 @@ def test_outside_the_book_the_zoo_links_to_the_published_book_and_says_so():
     assert _chapters.BOOK_URL in text and ".ipynb" not in text
     entry = catalog.find("cross_entropy")
     assert (f"({_chapters.BOOK_URL}chapters/{entry.chapter}.html#"
-            f"{_chapters.SECTIONS['cross_entropy']})") in text
+            f"{_chapters.PAGE_IDS['cross_entropy']})") in text
 
 
 def test_zoo_chooses_relative_links_only_next_to_the_chapters(tmp_path, monkeypatch):
