@@ -64,3 +64,25 @@ def label(ax, title: str, xlabel: str, ylabel: str, *, legend: bool | str | None
     if legend is False or not (legend or handles):
         return
     ax.legend(loc=legend if isinstance(legend, str) else "best")
+
+
+def curves(ax, runs, key: str) -> None:
+    """Per-epoch curves of ``key``: for each label, the mean over its runs and a ±1 s.d. band.
+
+    ``runs`` maps a label to a list of :class:`lossbook.experiment.History` records, one per
+    seed, all recorded at the same epochs (or steps). With one run per label there is no band.
+    Label the axes with :func:`label` afterwards.
+    """
+    import numpy as np
+
+    for name, histories in runs.items():
+        epochs = histories[0].epochs
+        if any(h.epochs != epochs for h in histories):
+            raise ValueError(f"runs[{name!r}]: every run must be recorded at the same epochs")
+        values = np.array([h.values[key] for h in histories], dtype=float)
+        mean = values.mean(axis=0)
+        (line,) = ax.plot(epochs, mean, label=name)
+        if len(histories) > 1:
+            spread = values.std(axis=0, ddof=1)
+            ax.fill_between(epochs, mean - spread, mean + spread, color=line.get_color(),
+                            alpha=0.2, linewidth=0)
