@@ -2,11 +2,21 @@
 
 Torch-named losses are available at the top level, so ``lossbook.cross_entropy`` can replace
 ``torch.nn.functional.cross_entropy`` line for line. Each family also lives in its own module
-(``lossbook.information``, ...), named as in the book's chapters.
+(``lossbook.information``, ...), named as in the book's chapters, and ``lossbook.nn`` holds
+their ``torch.nn``-style module forms (``lossbook.nn.CrossEntropyLoss(weight=w)``).
 """
 
-from lossbook import catalog, data, display, grading, plot, runtime
+from lossbook import catalog, data, display, grading, nn, plot, runtime
 from lossbook._numerics import log_softmax, logsumexp, softmax, softplus
+from lossbook.calibration import (
+    brier_score_loss,
+    expected_calibration_error,
+    fit_temperature,
+    maximum_calibration_error,
+    reliability_curve,
+    spherical_score_loss,
+    temperature_scale,
+)
 from lossbook.classification import (
     class_balanced_weights,
     exponential_loss,
@@ -17,6 +27,7 @@ from lossbook.classification import (
     sigmoid_focal_loss,
     softmax_focal_loss,
 )
+from lossbook.contrastive import clip_loss, nt_xent_loss, siglip_loss
 from lossbook.distances import (
     bhattacharyya_coefficient,
     bhattacharyya_distance,
@@ -44,8 +55,10 @@ from lossbook.embedding import (
     batch_hard,
     contrastive_loss,
     cosine_embedding_loss,
+    cosine_similarity,
     info_nce_loss,
     pairwise_distance,
+    pdist,
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
@@ -63,6 +76,13 @@ from lossbook.gan import (
     gradient_penalty,
     r1_penalty,
 )
+from lossbook.generative import (
+    NoiseSchedule,
+    diffusion_loss,
+    elbo_loss,
+    gaussian_kl_divergence,
+    mode_coverage,
+)
 from lossbook.information import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -73,6 +93,15 @@ from lossbook.information import (
     label_smoothing,
     nll_loss,
     zero_one_loss,
+)
+from lossbook.language import (
+    TensorMemory,
+    bradley_terry_loss,
+    dpo_loss,
+    ipo_loss,
+    linear_cross_entropy,
+    simpo_loss,
+    z_loss,
 )
 from lossbook.likelihood import (
     bernoulli_log_likelihood,
@@ -141,23 +170,31 @@ from lossbook.sequence import ctc_alignment_table, ctc_greedy_decode, ctc_loss
 __version__ = "0.2.0"
 
 __all__ = [
-    "catalog", "data", "display", "grading", "plot", "runtime",
+    "catalog", "data", "display", "grading", "nn", "plot", "runtime",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "entropy",
     "js_divergence", "kl_div", "label_smoothing", "log_softmax", "logsumexp", "nll_loss",
     "softmax", "softplus", "zero_one_loss",
     "class_balanced_weights", "exponential_loss", "large_margin_psi",
     "large_margin_softmax_logits", "large_margin_softmax_loss", "logistic_loss",
     "sigmoid_focal_loss", "softmax_focal_loss",
+    "clip_loss", "nt_xent_loss", "siglip_loss",
+    "brier_score_loss", "expected_calibration_error", "fit_temperature",
+    "maximum_calibration_error", "reliability_curve", "spherical_score_loss",
+    "temperature_scale",
     "bhattacharyya_coefficient", "bhattacharyya_distance", "bray_curtis", "chebyshev",
     "correlation_distance", "cosine_distance", "euclidean", "hamming", "hellinger_distance",
     "js_distance", "mahalanobis", "manhattan", "minkowski", "mmd", "mmd_permutation_test",
     "sinkhorn_distance", "sinkhorn_plan", "standardized_euclidean", "wasserstein_1d",
     "distillation_loss", "logit_matching_loss", "soft_target_loss",
-    "batch_all", "batch_hard", "contrastive_loss", "cosine_embedding_loss", "info_nce_loss",
-    "pairwise_distance", "triplet_margin_loss", "triplet_margin_with_distance_loss",
+    "batch_all", "batch_hard", "contrastive_loss", "cosine_embedding_loss", "cosine_similarity",
+    "info_nce_loss", "pairwise_distance", "pdist", "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
     "cycle_consistency_loss", "d_loss_hinge", "d_loss_lsgan", "d_loss_minimax",
     "d_loss_wasserstein", "g_loss_hinge", "g_loss_lsgan", "g_loss_minimax", "g_loss_nonsaturating",
     "g_loss_wasserstein", "gradient_penalty", "r1_penalty",
+    "NoiseSchedule", "diffusion_loss", "elbo_loss", "gaussian_kl_divergence", "mode_coverage",
+    "TensorMemory", "bradley_terry_loss", "dpo_loss", "ipo_loss", "linear_cross_entropy",
+    "simpo_loss", "z_loss",
     "bernoulli_log_likelihood", "binomial_pmf", "fit_mle", "gaussian_nll_loss", "laplace_nll",
     "poisson_nll_loss",
     "hinge_embedding_loss", "hinge_loss", "margin_ranking_loss", "multi_margin_loss",

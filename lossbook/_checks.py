@@ -11,10 +11,13 @@ written against torch keeps working, lossbook's errors are *both*:
   ``RuntimeError``;
 * :class:`ArgumentTypeError` — a tensor of the wrong kind (integer where floats are needed,
   a plain number where a tensor is) — is a ``TypeError``, a ``ValueError`` and a
-  ``RuntimeError``.
+  ``RuntimeError``;
+* :class:`ArgumentIndexError` — a class index out of range — is an :class:`ArgumentError`
+  and an ``IndexError``.
 
-``except ValueError``, ``except RuntimeError`` and (for types) ``except TypeError`` all catch
-them. Raise them through these helpers, never a bare ``ValueError``.
+``except ValueError``, ``except RuntimeError``, and for types ``except TypeError``, for
+indices ``except IndexError``, all catch them. Raise them through these helpers, never a bare
+``ValueError``.
 
 **One synchronisation.** Value checks (ranges, class indices) need the data, which on a GPU
 means one device-to-host synchronisation. :func:`values` takes every rule of a call at once
@@ -39,6 +42,11 @@ class ArgumentTypeError(TypeError, ValueError, RuntimeError):
     """An argument of the wrong type or dtype; also a ``ValueError`` and a ``RuntimeError``."""
 
 
+class ArgumentIndexError(ArgumentError, IndexError):
+    """A class index out of range; also an ``IndexError``, which torch's ``nll_loss`` and
+    ``cross_entropy`` raise for it on the CPU."""
+
+
 def compiling() -> bool:
     """True while ``torch.compile`` traces: data-dependent checks must not run then."""
     return torch.compiler.is_compiling()
@@ -57,12 +65,16 @@ def floating(name: str, value) -> None:
         raise ArgumentTypeError(f"{name}: expected a floating-point tensor, got {value.dtype}")
 
 
-def integer(name: str, value, what: str = "class indices") -> None:
-    """``value`` must be an integer tensor (class indices are never floats)."""
+def integer(name: str, value, what: str = "class indices", dtypes: tuple = ()) -> None:
+    """``value`` must be an integer tensor (class indices are never floats), and one of
+    ``dtypes`` when they are given (torch's ``nll_loss`` takes int64 or uint8 indices only)."""
     tensor(name, value)
     if value.is_floating_point() or value.is_complex() or value.dtype == torch.bool:
         raise ArgumentTypeError(
             f"{name}: expected integer {what} (e.g. torch.long), got {value.dtype}")
+    if dtypes and value.dtype not in dtypes:
+        allowed = " or ".join(str(d) for d in dtypes)
+        raise ArgumentTypeError(f"{name}: expected {what} of dtype {allowed}, got {value.dtype}")
 
 
 def same_dtype(name: str, value: torch.Tensor, like_name: str, like: torch.Tensor) -> None:
@@ -145,16 +157,18 @@ def unit_interval(**tensors: torch.Tensor) -> None:
 
 
 def class_indices(
-    name: str, target: torch.Tensor, num_classes: int, ignore_index: int | None = None
+    name: str, target: torch.Tensor, num_classes: int, ignore_index: int | None = None,
+    also: str = "",
 ) -> None:
-    """Class indices must lie in [0, num_classes), except entries equal to ``ignore_index``."""
+    """Class indices must lie in [0, num_classes), except entries equal to ``ignore_index``;
+    ``also`` names the exception in the message (e.g. ``" or -1 (padding)"``)."""
     ok = (target >= 0) & (target < num_classes)
     if ignore_index is not None:
         ok |= target == ignore_index
     failure = _first_failure([(name, target, ok, "")])
     if failure is not None:
-        raise ArgumentError(
-            f"{name}: class indices must be in [0, {num_classes}), got {_text(failure[1])}")
+        raise ArgumentIndexError(f"{name}: class indices must be in [0, {num_classes}){also}, "
+                                 f"got {_text(failure[1])}")
 
 
 def values_in(name: str, value: torch.Tensor, allowed: tuple[float, ...]) -> None:

@@ -11,7 +11,9 @@ on a GPU and chooses its own precision):
 * :func:`table` prints aligned columns;
 * :func:`settled` checks that a result of training prints the same on any device;
 * :func:`mean_std` formats one result per seed as ``mean ± std``;
-* :func:`show_source` displays a function's source, so the book never drifts from the package.
+* :func:`show_source` displays a function's source, so the book never drifts from the package;
+* :func:`glue` stores a formatted number for the prose (``{glue:text}`name```), so a number
+  quoted in the text is re-checked by nbval like any printed one.
 
 A value that rounds to zero prints without a sign (``0.0000``, never ``-0.0000``): its sign
 may differ between devices.
@@ -252,3 +254,22 @@ def show_source(obj) -> None:
     from IPython.display import display
 
     display(Source(obj))
+
+
+GLUE_PREFIX = "application/papermill.record/"
+
+
+def glue(name: str, value, decimals: int = DECIMALS) -> None:
+    """Store ``value``, formatted by :func:`fmt`, for the prose to quote as ``{glue:text}`name```.
+
+    The same output as ``myst_nb.glue(name, text, display=False)`` — myst-nb finds it when the
+    book is built and nbval compares it on every run — without needing myst-nb at run time (it is
+    a book-building dependency, absent on Colab). Prints nothing and returns nothing, so a cell
+    that ends in a ``glue`` shows no ``Out[]``; a number the reader should see goes through
+    :func:`show` as well.
+    """
+    from IPython.display import display
+
+    text = value if isinstance(value, str) else fmt(value, decimals)
+    display({f"{GLUE_PREFIX}text/plain": repr(text)}, raw=True,
+            metadata={"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX}})

@@ -16,8 +16,10 @@ import torch.nn.functional as F
 
 from lossbook import _checks as check
 from lossbook import _numerics as num
-from lossbook._numerics import log_softmax, softplus
+from lossbook._numerics import log1p_exp as softplus  # exact: no threshold, as torch's losses
+from lossbook._numerics import log_softmax
 from lossbook._reduce import reduce
+from lossbook._samples import sample
 from lossbook.catalog import Entry
 
 
@@ -37,10 +39,14 @@ def entropy(p: torch.Tensor, dim: int = -1, base: float | None = None) -> torch.
 
 
 # --------------------------------------------------------------------------- cross-entropy
-def _check_weight(weight: torch.Tensor | None, num_classes: int) -> None:
+def _check_weight(weight: torch.Tensor | None, num_classes: int,
+                  input: torch.Tensor | None = None) -> None:
+    """One weight per class; of ``input``'s dtype when given (torch refuses others there)."""
     if weight is not None:
         check.floating("weight", weight)
         check.shape("weight", weight, (num_classes,), "one weight per class")
+        if input is not None:
+            check.same_dtype("weight", weight, "input", input)
 
 
 def nll_loss(
@@ -62,14 +68,15 @@ def nll_loss(
     Reference: ``torch.nn.functional.nll_loss``.
     """
     check.floating("input", input)
-    check.integer("target", target)
+    check.integer("target", target, dtypes=(torch.long, torch.uint8))
     check.reduction(reduction)
     class_dim = num.class_dim(input)
     num_classes = input.shape[class_dim]
     expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
     check.shape("target", target, expected, "input's shape without the class dimension")
-    _check_weight(weight, num_classes)
+    _check_weight(weight, num_classes, input)
     check.class_indices("target", target, num_classes, ignore_index)
+    target = target.long()  # uint8 indices, as torch allows; gather takes int64
 
     keep, w = _target_weights(weight, target, ignore_index, input.dtype)
     safe_target = torch.where(keep, target, torch.zeros_like(target))  # any valid index
@@ -109,9 +116,11 @@ def cross_entropy(
       ``nll_loss(log_softmax(input), target)``. ``'mean'`` divides by $\sum_i w_{y_i}$;
       ``ignore_index`` entries are skipped.
     * **class probabilities** (same shape as ``input``): $q$ is ``target``; ``'mean'`` divides
-      by the number of samples, not by the weights; ``ignore_index`` is not supported.
+      by the number of samples, not by the weights; ``ignore_index`` is not supported. Like
+      torch, lossbook does not check that the rows are distributions.
 
-    ``label_smoothing`` $= \varepsilon$ mixes the target with the uniform distribution,
+    ``label_smoothing`` $= \varepsilon \in [0, 1]$ (torch documents that range, but silently
+    ignores a negative value; lossbook refuses it) mixes the target with the uniform distribution,
     $q \to (1 - \varepsilon) q + \varepsilon / C$ (Szegedy et al., 2016). With class indices and
     ``weight`` this is torch's $(1-\varepsilon)\,\mathrm{NLL} + \frac{\varepsilon}{C}
     \sum_c w_c(-\log p_c)$, normalised by the same $\sum_i w_{y_i}$.
@@ -121,7 +130,7 @@ def cross_entropy(
     check.floating("input", input)
     check.tensor("target", target)
     check.reduction(reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
+    if not 0.0 <= label_smoothing <= 1.0:  # torch's documented range (it ignores a negative)
         raise check.ArgumentError(
             f"label_smoothing: expected a value in [0, 1], got {label_smoothing}")
     class_dim = num.class_dim(input)
@@ -133,9 +142,8 @@ def cross_entropy(
         _check_weight(weight, num_classes)
         if ignore_index >= 0:
             raise check.ArgumentError("ignore_index: not supported with class-probability targets")
-        check.unit_interval(target=target)
         q = (1 - label_smoothing) * target + label_smoothing / num_classes
-        w = num.along_classes(weight.to(input.dtype), input) if weight is not None else 1.0
+        w = num.along_classes(weight, input) if weight is not None else 1.0  # dtypes promote
         per_class = -w * q * log_probs
         if reduction == "mean":
             return per_class.sum() / (input.numel() / num_classes)  # 0/0 = NaN when empty
@@ -144,6 +152,7 @@ def cross_entropy(
     nll = nll_loss(log_probs, target, weight, ignore_index, reduction)
     if label_smoothing == 0.0:
         return nll
+    target = target.long()  # uint8 indices, as torch allows
     # The uniform part of the smoothed target, -sum_c w_c log p_c, with ignored entries
     # dropped and 'mean' normalised by the same sum of w_{y_i} as the NLL part.
     w = num.along_classes(weight.to(input.dtype), input) if weight is not None else 1.0
@@ -212,6 +221,7 @@ def binary_cross_entropy(
     """
     check.floating("input", input)
     check.floating("target", target)
+    check.same_dtype("target", target, "input", input)  # torch refuses, e.g., float64 targets
     check.same_shape("input", input, "target", target)
     check.reduction(reduction)
     check.unit_interval(input=input, target=target)
@@ -283,7 +293,9 @@ def kl_div(
     $0 \log 0 = 0$.
 
     ``'batchmean'`` (sum / batch size) is the mathematical KL per sample; ``'mean'`` also
-    divides by the number of classes, which is rarely what is wanted.
+    divides by the number of classes, which is rarely what is wanted. As in torch the target
+    is not checked: a negative "probability" (log-probabilities passed without
+    ``log_target=True``, say) gives NaN, one above 1 a number that is no divergence.
 
     Reference: ``torch.nn.functional.kl_div``; Kullback & Leibler (1951).
     """
@@ -294,7 +306,6 @@ def kl_div(
     if log_target:
         loss = torch.exp(target) * (target - input)
     else:
-        check.unit_interval(target=target)  # log-probabilities here need log_target=True
         loss = torch.xlogy(target, target) - target * input
     return reduce(loss, reduction, check.REDUCTIONS + ("batchmean",))
 
@@ -311,6 +322,11 @@ def js_divergence(
     returns that square root (the JS *distance*), so
     ``js_divergence(p, q) == jensenshannon(p, q) ** 2``. Reduces over ``dim`` only.
 
+    Each term is $p_i \log(p_i / m_i)$, 0 where $p_i = 0$, and passes gradient 0 there: the
+    gradient stays finite where the derivative is infinite ($p_i = 0 < q_i$) and where a bin
+    is empty in both (``xlogy`` would give $-\infty + \infty$ = NaN and spoil the whole
+    gradient).
+
     Reference: Lin (1991); ``scipy.spatial.distance.jensenshannon``.
     """
     check.floating("p", p)
@@ -318,10 +334,15 @@ def js_divergence(
     check.same_shape("p", p, "q", q)
     check.unit_interval(p=p, q=q)
     m = (p + q) / 2
-    kl_pm = (torch.xlogy(p, p) - torch.xlogy(p, m)).sum(dim=dim)
-    kl_qm = (torch.xlogy(q, q) - torch.xlogy(q, m)).sum(dim=dim)
-    js = (kl_pm + kl_qm) / 2
+    js = (_x_log_ratio(p, m).sum(dim=dim) + _x_log_ratio(q, m).sum(dim=dim)) / 2
     return js / math.log(base) if base is not None else js
+
+
+def _x_log_ratio(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+    """$x \\log(x / m)$, 0 where $x = 0$ with gradient 0 there (double ``where``); NaN stays."""
+    zero = x == 0
+    safe_ratio = torch.where(zero, 1.0, x) / torch.where(zero, 1.0, m)
+    return torch.where(zero, 0.0, x * torch.log(safe_ratio))
 
 
 # --------------------------------------------------------------------------- 0-1 loss
@@ -335,7 +356,8 @@ def zero_one_loss(
       margin $y\,x \le 0$ (a score of exactly 0 counts as a mistake).
 
     The loss is piecewise constant, so its gradient is zero wherever it exists and it cannot
-    train a model by gradient descent; the result carries no autograd graph. Surrogates
+    train a model by gradient descent; the result carries no autograd graph. A NaN score
+    gives NaN for its sample (it is neither a hit nor a mistake). Surrogates
     (cross-entropy, hinge, logistic, exponential) replace it in training.
     """
     check.tensor("input", input)
@@ -344,44 +366,55 @@ def zero_one_loss(
     dtype = input.dtype if input.is_floating_point() else torch.get_default_dtype()
     if target.shape == input.shape:
         check.values_in("target", target, (-1, 1))
-        mistakes = input * target <= 0
+        mistakes, unknown = input * target <= 0, torch.isnan(input)
     else:
         check.integer("target", target)
         class_dim = num.class_dim(input)
         expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
         check.shape("target", target, expected, "input's shape without the class dimension")
-        mistakes = input.argmax(dim=class_dim) != target
-    return reduce(mistakes.detach().to(dtype), reduction)
+        check.class_indices("target", target, input.shape[class_dim])  # as cross_entropy does
+        best = input.argmax(dim=class_dim, keepdim=True)  # argmax points at a NaN if any
+        mistakes = best.squeeze(class_dim) != target
+        unknown = torch.isnan(input.gather(class_dim, best)).squeeze(class_dim)
+    loss = mistakes.detach().to(dtype)  # a NaN score is neither right nor wrong: NaN
+    return reduce(torch.where(unknown, math.nan, loss), reduction)
 
 
 CATALOG = (
     Entry(cross_entropy, chapter="04_entropy_cross_entropy_kl", task="multi-class classification",
           summary=r"$-\sum_c q_c \log \mathrm{softmax}(x)_c$",
           reference="torch.nn.functional.cross_entropy", input_kind="logits",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=True,
+          inputs=sample("logits", "classes")),
     Entry(nll_loss, chapter="04_entropy_cross_entropy_kl", task="multi-class classification",
           summary=r"$-x_{y}$ for log-probabilities $x$",
           reference="torch.nn.functional.nll_loss", input_kind="log-probabilities",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=True,
+          inputs=sample("log_probabilities", "classes")),
     Entry(binary_cross_entropy, chapter="04_entropy_cross_entropy_kl",
           task="binary / multi-label classification",
           summary=r"$-[y \log p + (1-y) \log(1-p)]$",
           reference="torch.nn.functional.binary_cross_entropy", input_kind="probabilities",
-          convex=True, bounded=True, robust=False),
+          convex=True, bounded=False, robust=False,
+          inputs=sample("probabilities", "probabilities")),
     Entry(binary_cross_entropy_with_logits, chapter="04_entropy_cross_entropy_kl",
           task="binary / multi-label classification",
           summary=r"$(1-y)x + \mathrm{softplus}(-x)$",
           reference="torch.nn.functional.binary_cross_entropy_with_logits", input_kind="logits",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=True,
+          inputs=sample("logits", "probabilities")),
     Entry(kl_div, chapter="04_entropy_cross_entropy_kl", task="distribution matching",
           summary=r"$\sum p (\log p - \log q)$, input $\log q$",
           reference="torch.nn.functional.kl_div", input_kind="log-probabilities",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=True,
+          inputs=sample("log_probabilities", "distributions", reduction="batchmean")),
     Entry(js_divergence, chapter="04_entropy_cross_entropy_kl", task="distribution matching",
           summary=r"$\frac12 \mathrm{KL}(p \Vert m) + \frac12 \mathrm{KL}(q \Vert m)$",
           reference="scipy.spatial.distance.jensenshannon", input_kind="probabilities",
-          convex=True, bounded=True, robust=True),
+          convex=True, bounded=True, robust=False,
+          inputs=sample("distributions", "distributions")),
     Entry(zero_one_loss, chapter="04_entropy_cross_entropy_kl", task="classification (evaluation)",
           summary=r"$\mathbb{1}[\hat y \neq y]$", reference=None, input_kind="logits or scores",
-          convex=False, bounded=True, robust=True),
+          convex=False, bounded=True, robust=True,
+          inputs=sample("logits", "classes")),
 )

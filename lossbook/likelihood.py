@@ -20,7 +20,9 @@ import torch
 
 from lossbook import _checks as check
 from lossbook._numerics import broadcastable
+from lossbook._numerics import clamp_value_only as _clamp_value_only
 from lossbook._reduce import reduce
+from lossbook._samples import sample
 from lossbook.catalog import Entry
 
 
@@ -36,17 +38,6 @@ def _parameter(name: str, value, input: torch.Tensor, expected: str) -> torch.Te
         value = torch.full_like(input, value)
     check.floating(name, value)
     return value
-
-
-def _clamp_value_only(x: torch.Tensor, min: float) -> torch.Tensor:
-    """``max(x, min)`` in value, with the gradient passed to ``x`` as if nothing were clamped.
-
-    This is what torch's ``gaussian_nll_loss`` does (it clamps a clone under ``no_grad``): a
-    variance below ``eps`` is *evaluated* at ``eps`` but still receives that gradient, so a
-    model predicting a zero variance is pushed back up. ``x - x.detach()`` is exactly 0 with
-    gradient 1, so the clamped value is exactly ``min``.
-    """
-    return torch.where(x < min, min + (x - x.detach()), x)
 
 
 # --------------------------------------------------------------------------- the coin
@@ -137,7 +128,7 @@ def gaussian_nll_loss(
     broadcastable("target", target, "the input", input)
     var = _parameter("var", var, input, "non-negative variances")
     var = _variance_like_input(var, input)
-    check.values(("var", var, var >= 0, "non-negative variances"))
+    check.values(("var", var, ~(var < 0), "non-negative variances"))  # NaN passes, as in torch
     var = _clamp_value_only(var, eps)  # log(0) and 1/0 never happen; the gradient still flows
     loss = 0.5 * (torch.log(var) + (input - target) ** 2 / var)
     if full:
@@ -179,7 +170,9 @@ def poisson_nll_loss(
     $\log y!$ does not depend on the prediction, so it is left out unless ``full=True``, which
     adds Stirling's approximation $y\log y - y + \tfrac12\log(2\pi y)$ where $y > 1$ and 0
     where $y \le 1$ (exact for counts 0 and 1, since $0! = 1! = 1$). ``target`` holds counts
-    (non-negative; non-integers are accepted, as in torch) and broadcasts against ``input``.
+    and broadcasts against ``input``. Like torch, lossbook checks no values: non-integer
+    counts are accepted, a negative count gives a number that is no likelihood, and a negative
+    rate (with ``log_input=False``) gives NaN.
 
     Gradients are torch's, with one exception: at ``target == 0`` with ``full=True`` torch's
     gradient *with respect to the target* is NaN (its backward multiplies the masked term's
@@ -192,10 +185,6 @@ def poisson_nll_loss(
     check.floating("target", target)
     check.reduction(reduction)
     broadcastable("target", target, "the input", input)
-    rules = [("target", target, target >= 0, "non-negative counts")]
-    if not log_input:
-        rules.append(("input", input, input >= 0, "non-negative rates (or log_input=True)"))
-    check.values(*rules)
     if log_input:
         loss = torch.exp(input) - target * input
     else:
@@ -310,13 +299,16 @@ CATALOG = (
           task="regression with predicted uncertainty",
           summary=r"$\frac12[\log\sigma^2 + (y - \mu)^2 / \sigma^2]$",
           reference="torch.nn.functional.gaussian_nll_loss", input_kind="mean and variance",
-          convex=False, bounded=False, robust=False),
+          convex=True, bounded=False, robust=False,
+          inputs=sample("predictions", "predictions", "variances")),
     Entry(poisson_nll_loss, chapter="03_maximum_likelihood", task="count regression",
           summary=r"$e^{\eta} - y\,\eta$ for log-rate $\eta$",
           reference="torch.nn.functional.poisson_nll_loss", input_kind="log-rates or rates",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=False,
+          inputs=sample("log_rates", "counts")),
     Entry(laplace_nll, chapter="03_maximum_likelihood",
           task="robust regression with predicted scale",
           summary=r"$\log b + \vert y - \mu \vert / b$", reference=None,
-          input_kind="location and scale", convex=False, bounded=False, robust=True),
+          input_kind="location and scale", convex=True, bounded=False, robust=True,
+          inputs=sample("predictions", "predictions", "variances")),
 )

@@ -15,9 +15,12 @@ import torch
 import torch.nn.functional as F
 
 from lossbook import _checks as check
-from lossbook._numerics import softplus
+from lossbook import _samples as samples
+from lossbook._numerics import broadcastable, widened
+from lossbook._numerics import log1p_exp as softplus  # exact: no threshold, as torch's losses
 from lossbook._reduce import reduce
-from lossbook.catalog import Entry
+from lossbook._samples import sample
+from lossbook.catalog import Depends, Entry
 from lossbook.information import binary_cross_entropy_with_logits
 
 
@@ -137,14 +140,29 @@ def hinge_embedding_loss(
 
 
 # --------------------------------------------------------------------------- multi-class
-def _check_scores_and_indices(input, target):
-    """(C,) scores with a () target, or (N, C) with (N,); return the number of classes."""
-    check.floating("input", input)
-    check.integer("target", target)
-    if input.dim() not in (1, 2):
+def _as_batch(input: torch.Tensor) -> torch.Tensor:
+    """Scores as (N, C): (C,) is one sample, and a 0-d score is one sample of one class."""
+    if input.dim() > 2:
         raise check.ArgumentError(f"input: expected shape (C,) or (N, C), got {tuple(input.shape)}")
-    check.shape("target", target, input.shape[:-1], "input's shape without the class dimension")
-    return input.shape[-1]
+    if input.dim() > 0 and input.shape[-1] == 0:
+        raise check.ArgumentError(f"input: expected at least one class, got {tuple(input.shape)}")
+    return input.reshape(-1, input.shape[-1] if input.dim() > 0 else 1)
+
+
+def _check_scores_and_indices(input, target):
+    """Scores and one class index per sample as (N, C) and (N,).
+
+    torch's shapes: (N, C) with (N,), or unbatched (C,) or () with a target of () or (1,).
+    """
+    check.floating("input", input)
+    check.integer("target", target, dtypes=(torch.long,))
+    scores = _as_batch(input)
+    if input.dim() == 2:
+        check.shape("target", target, input.shape[:-1], "input's shape without the class dimension")
+    elif target.dim() > 1 or target.numel() != 1:
+        raise check.ArgumentError(f"target: expected shape () or (1,) (one class index for "
+                                  f"unbatched input), got {tuple(target.shape)}")
+    return scores, target.reshape(-1)
 
 
 def multi_margin_loss(
@@ -159,29 +177,33 @@ def multi_margin_loss(
 
     $$\ell(x, y) = \frac{w_y}{C} \sum_{j \ne y} \max(0,\ m - x_y + x_j)^p,$$
 
-    for scores $x$ of shape (C,) or (N, C) and class-index targets $y$. ``p`` is the exponent
-    of the hinge, 1 or 2 (anything else raises, as in torch). ``weight`` (C,) multiplies the
-    loss of a sample by its class's weight *after* the power — what torch computes, although
-    its documentation writes $\max(0, w_y(m - x_y + x_j))^p$. ``'mean'`` averages over samples.
+    for scores $x$ of shape (C,) or (N, C) and class-index targets $y$ (a 0-d score is one
+    class). ``p`` is the exponent of the hinge, 1 or 2 (anything else raises, as in torch).
+    ``weight`` (C,) multiplies the loss of a sample by its class's weight *after* the power —
+    what torch computes, although its documentation writes $\max(0, w_y(m - x_y + x_j))^p$.
+    ``'mean'`` averages over samples; ``'none'`` has the target's shape.
 
     Reference: ``torch.nn.functional.multi_margin_loss``; Weston & Watkins (1999).
     """
-    num_classes = _check_scores_and_indices(input, target)
+    scores, classes = _check_scores_and_indices(input, target)
+    num_classes = scores.shape[-1]
     check.reduction(reduction)
     if p not in (1, 2):
         raise check.ArgumentError(f"p: only 1 and 2 are supported (the hinge's exponent), got {p}")
     if weight is not None:
         check.floating("weight", weight)
+        check.same_dtype("weight", weight, "input", input)
         check.shape("weight", weight, (num_classes,), "one weight per class")
-    check.class_indices("target", target, num_classes)
+    check.class_indices("target", classes, num_classes)
 
-    x_y = input.gather(-1, target.unsqueeze(-1))  # the true class's score, kept as (..., 1)
-    hinge = torch.relu(margin - x_y + input) ** p
-    wrong = F.one_hot(target, num_classes) == 0  # the j = y term (always m^p) is left out
+    scores = widened(scores)  # float32 for half: a sum of C hinges overflows
+    x_y = scores.gather(-1, classes.unsqueeze(-1))  # the true class's score, kept as (N, 1)
+    hinge = torch.relu(margin - x_y + scores) ** p
+    wrong = F.one_hot(classes, num_classes) == 0  # the j = y term (always m^p) is left out
     loss = torch.where(wrong, hinge, torch.zeros_like(hinge)).sum(dim=-1) / num_classes
     if weight is not None:
-        loss = loss * weight.to(input.dtype)[target]
-    return reduce(loss, reduction)
+        loss = loss * weight.to(scores.dtype)[classes]
+    return reduce(loss.reshape(target.shape), reduction).to(input.dtype)
 
 
 def multilabel_margin_loss(
@@ -192,34 +214,36 @@ def multilabel_margin_loss(
     $$\ell(x, y) = \frac{1}{C} \sum_{j} \sum_{i \notin y} \max(0,\ 1 - (x_{y_j} - x_i)).$$
 
     ``target`` is **not** a multi-hot vector: it holds class *indices*, shaped like ``input``
-    ((C,) or (N, C)), padded with -1; reading stops at the first -1, so ``[3, 0, -1, 1]`` means
-    classes {3, 0}. Every entry must lie in [-1, C). A class listed twice counts twice, as in
-    torch. ``input`` holds raw scores — no sigmoid. ``'mean'`` averages over samples.
+    ((C,) or (N, C); a 0-d score is one class), padded with -1; reading stops at the first -1,
+    so ``[3, 0, -1, 1]`` means classes {3, 0}. Every entry must lie in [-1, C). A class listed
+    twice counts twice, as in torch. ``input`` holds raw scores — no sigmoid. ``'mean'``
+    averages over samples.
 
     Reference: ``torch.nn.functional.multilabel_margin_loss``.
     """
     check.floating("input", input)
-    check.integer("target", target)
+    check.integer("target", target, dtypes=(torch.long,))
     check.reduction(reduction)
-    if input.dim() not in (1, 2):
-        raise check.ArgumentError(f"input: expected shape (C,) or (N, C), got {tuple(input.shape)}")
-    check.same_shape("input", input, "target", target)
-    num_classes = input.shape[-1]
-    out_of_range = (target < -1) | (target >= num_classes)
-    if bool(out_of_range.any()):  # the one sync
-        first = target[out_of_range].flatten()[0].item()
-        raise check.ArgumentError(f"target: class indices must be in [0, {num_classes}) or -1 "
-                         f"(padding), got {first}")
+    scores = _as_batch(input)
+    if input.dim() == 2:
+        check.same_shape("input", input, "target", target)
+    elif target.dim() > 1 or target.numel() != scores.shape[-1]:
+        raise check.ArgumentError(f"target: expected {scores.shape[-1]} class indices "
+                                  f"(unbatched input), got shape {tuple(target.shape)}")
+    target = target.reshape(scores.shape)
+    num_classes = scores.shape[-1]
+    check.class_indices("target", target, num_classes, ignore_index=-1, also=" or -1 (padding)")
 
     listed = (target >= 0).long().cumprod(dim=-1) == 1  # True up to the first -1
     safe = torch.where(listed, target, torch.zeros_like(target))
     is_target = (F.one_hot(safe, num_classes) * listed.unsqueeze(-1)).sum(dim=-2) > 0
-    x_target = input.gather(-1, safe)  # x_{y_j} for each listed slot j
+    scores = widened(scores)  # float16 scores of 1e4: a sum of C^2 hinges would overflow
+    x_target = scores.gather(-1, safe)  # x_{y_j} for each listed slot j
     # hinge[..., j, i] = max(0, 1 - (x_{y_j} - x_i)) for every pair (slot j, class i)
-    hinge = torch.relu(1 - x_target.unsqueeze(-1) + input.unsqueeze(-2))
+    hinge = torch.relu(1 - x_target.unsqueeze(-1) + scores.unsqueeze(-2))
     pairs = listed.unsqueeze(-1) & ~is_target.unsqueeze(-2)
     loss = torch.where(pairs, hinge, torch.zeros_like(hinge)).sum(dim=(-2, -1)) / num_classes
-    return reduce(loss, reduction)
+    return reduce(loss if input.dim() == 2 else loss[0], reduction).to(input.dtype)
 
 
 def multilabel_soft_margin_loss(
@@ -232,47 +256,66 @@ def multilabel_soft_margin_loss(
 
     $$\ell(x, y) = -\frac{1}{C} \sum_c w_c\,[y_c \log\sigma(x_c) + (1 - y_c)\log\sigma(-x_c)].$$
 
-    ``target`` is multi-hot (0/1 floats) shaped like ``input`` (…, C); despite the name this is
-    a logistic (cross-entropy) loss, not a hinge. ``weight`` multiplies each class's term and
-    broadcasts to ``input``. ``'mean'`` averages the per-sample losses.
+    ``target`` is multi-hot (0/1, floats or integers, as torch accepts) shaped like ``input``
+    (…, C); despite the name this is a logistic (cross-entropy) loss, not a hinge. ``weight``
+    multiplies each class's term and broadcasts to ``input``. ``'mean'`` averages the
+    per-sample losses.
 
     Reference: ``torch.nn.functional.multilabel_soft_margin_loss``.
     """
+    check.floating("input", input)
+    check.tensor("target", target)
     check.reduction(reduction)
-    per_class = binary_cross_entropy_with_logits(input, target, weight, reduction="none")
+    if not target.is_floating_point():
+        check.integer("target", target, "multi-hot labels")
+        target = target.to(input.dtype)
+    per_class = binary_cross_entropy_with_logits(input, target, reduction="none")
+    if weight is not None:  # after the BCE, so that a float64 weight promotes, as in torch
+        check.floating("weight", weight)
+        broadcastable("weight", weight, "the input", input)
+        per_class = per_class * weight
     return reduce(per_class.mean(dim=-1), reduction)
 
 
 CATALOG = (
     Entry(hinge_loss, chapter="06_margin_losses", task="binary classification",
           summary=r"$\max(0, 1 - y f)$, $y = \pm 1$", reference="sklearn.metrics.hinge_loss",
-          input_kind="scores", convex=True, bounded=False, robust=False),
+          input_kind="scores", convex=True, bounded=False, robust=True,
+          inputs=sample("scores", "signs")),
     Entry(squared_hinge_loss, chapter="06_margin_losses", task="binary classification",
           summary=r"$\max(0, 1 - y f)^2$", reference=None, input_kind="scores",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=False,
+          inputs=sample("scores", "signs")),
     Entry(soft_margin_loss, chapter="06_margin_losses", task="binary classification",
           summary=r"$\log(1 + e^{-y f})$", reference="torch.nn.functional.soft_margin_loss",
-          input_kind="logits", convex=True, bounded=False, robust=False),
+          input_kind="logits", convex=True, bounded=False, robust=True,
+          inputs=sample("scores", "signs")),
     Entry(margin_ranking_loss, chapter="06_margin_losses", task="ranking (pairs)",
           summary=r"$\max(0, -y(x_1 - x_2) + m)$",
           reference="torch.nn.functional.margin_ranking_loss", input_kind="scores",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=True,
+          inputs=sample("scores", "scores", "signs")),
     Entry(hinge_embedding_loss, chapter="06_margin_losses", task="similarity (pairs)",
           summary=r"$x$ if $y = 1$, $\max(0, m - x)$ if $y = -1$",
           reference="torch.nn.functional.hinge_embedding_loss", input_kind="distances",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=True,
+          inputs=sample("distances", "signs")),
     Entry(multi_margin_loss, chapter="06_margin_losses", task="multi-class classification",
           summary=r"$\frac1C \sum_{j \ne y} \max(0, m - x_y + x_j)^p$",
           reference="torch.nn.functional.multi_margin_loss", input_kind="scores",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=None,
+          inputs=sample("scores", "classes"),
+          depends=(Depends("robust", holds={"p": 1}, fails={"p": 2}),)),
     Entry(multilabel_margin_loss, chapter="06_margin_losses",
           task="multi-label classification",
           summary=r"$\frac1C \sum_{j \in y} \sum_{i \notin y} \max(0, 1 - x_j + x_i)$",
           reference="torch.nn.functional.multilabel_margin_loss", input_kind="scores",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=True,
+          inputs=samples.multilabel()),
     Entry(multilabel_soft_margin_loss, chapter="06_margin_losses",
           task="multi-label classification",
           summary=r"mean over classes of BCE with logits",
           reference="torch.nn.functional.multilabel_soft_margin_loss", input_kind="logits",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=True,
+          inputs=sample("logits", "labels01")),
 )

@@ -121,3 +121,18 @@ def test_settled_returns_values_that_print_the_same_on_any_device():
 def test_settled_rejects_values_near_a_rounding_boundary(value, decimals):
     with pytest.raises(AssertionError, match="rounding boundary"):
         display.settled(value, decimals=decimals)
+
+
+def test_glue_stores_what_myst_nb_stores(monkeypatch):
+    import IPython.display
+    import myst_nb.ext.glue
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display",
+                        lambda *args, **kwargs: shown.append((args, kwargs)))
+    monkeypatch.setattr(myst_nb.ext.glue, "ipy_display",
+                        lambda *args, **kwargs: shown.append((args, kwargs)))
+    assert display.glue("ratio", torch.tensor(10.0), decimals=1) is None  # no Out[] in a cell
+    myst_nb.ext.glue.glue("ratio", "10.0", display=False)
+    ours, theirs = shown
+    assert ours == theirs

@@ -57,11 +57,77 @@ def test_pairwise_distance_keeps_torchs_documented_signature():
     assert ours == theirs
 
 
+@pytest.mark.parametrize("p", [0.0, -1.0, -2.5, -math.inf])
+def test_pairwise_distance_accepts_any_real_p_like_torch(p):
+    x1, x2 = randn(6, 5), randn(6, 5, seed=1)
+    assert_matches(emb.pairwise_distance, F.pairwise_distance, x1, x2, p=p)
+    if p == 0:  # the number of non-zero components: eps makes every one non-zero
+        assert emb.pairwise_distance(x1, x1, p=0).tolist() == [5.0] * 6
+
+
 def test_pairwise_distance_rejects_bad_input():
-    with pytest.raises(ValueError, match="^p: expected a positive norm order, got 0"):
-        emb.pairwise_distance(torch.zeros(2), torch.ones(2), p=0)
     with pytest.raises(TypeError, match="^x2: expected a floating-point tensor"):
         emb.pairwise_distance(torch.zeros(2), torch.ones(2, dtype=torch.long))
+
+
+# --------------------------------------------------------------------------- cosine similarity
+def test_cosine_similarity_matches_torch(device, dtype):
+    x1, x2 = randn(4, 6, 3, dtype=dtype, device=device), randn(4, 6, 3, seed=1, dtype=dtype,
+                                                              device=device)
+    for dim in (0, 1, -1):
+        assert_matches(emb.cosine_similarity, F.cosine_similarity, x1, x2, dim=dim)
+    assert_matches(emb.cosine_similarity, F.cosine_similarity, x1[:1], x2[:, :1], dim=-1)
+
+
+def test_cosine_similarity_clamps_each_norm_separately():
+    """torch 2: x1 / max(|x1|, eps) . x2 / max(|x2|, eps), not x1.x2 / max(|x1||x2|, eps)."""
+    small = torch.tensor([[3e-3, 4e-3]], dtype=torch.float64)  # norm 5e-3
+    big = torch.tensor([[6.0, 8.0]], dtype=torch.float64)  # norm 10
+    eps = 1e-2
+    by_hand = (small @ big.T).item() / (eps * 10.0)  # the small norm is clamped up to eps
+    assert by_hand == pytest.approx(0.5)
+    product_rule = (small @ big.T).item() / max(5e-3 * 10.0, eps)  # torch 1's rule: 1.0
+    assert emb.cosine_similarity(small, big, eps=eps).item() == pytest.approx(by_hand)
+    assert F.cosine_similarity(small, big, eps=eps).item() == pytest.approx(by_hand)
+    assert product_rule == pytest.approx(1.0)
+    # Below eps the clamp acts on the value only, as torch's no_grad clamp: same gradients.
+    assert_matches(emb.cosine_similarity, F.cosine_similarity, small, big, eps=eps)
+    zero = torch.zeros(1, 2, dtype=torch.float64)
+    assert emb.cosine_similarity(zero, big).item() == 0.0
+    assert_matches(emb.cosine_similarity, F.cosine_similarity, zero, big)
+
+
+def test_cosine_similarity_rejects_bad_input():
+    with pytest.raises(ValueError, match="^x2: shape"):
+        emb.cosine_similarity(torch.zeros(2, 3), torch.zeros(4, 3))
+    with pytest.raises(RuntimeError, match="^x1: expected a floating-point tensor"):
+        emb.cosine_similarity(torch.zeros(2, 3, dtype=torch.long), torch.zeros(2, 3))
+
+
+# --------------------------------------------------------------------------- pdist
+@pytest.mark.parametrize("p", [0.0, 0.5, 1.0, 2.0, 3.0, math.inf])
+def test_pdist_matches_torch(device, dtype, p):
+    x = randn(6, 4, dtype=dtype, device=device)
+    assert_matches(emb.pdist, F.pdist, x, p=p)
+
+
+def test_pdist_is_the_upper_triangle_of_the_distance_matrix_row_by_row():
+    x = randn(5, 3)
+    full = torch.cdist(x, x)
+    expected = torch.cat([full[i, i + 1:] for i in range(5)])  # (0,1) (0,2) ... (1,2) ...
+    torch.testing.assert_close(emb.pdist(x), expected)
+    assert emb.pdist(x[:1]).shape == (0,)  # one row: no pairs
+    same = x[:1].expand(3, 3).clone().requires_grad_()
+    emb.pdist(same).sum().backward()
+    assert emb.pdist(same.detach()).tolist() == [0.0] * 3
+    assert same.grad.abs().sum() == 0  # identical rows: distance 0, gradient 0
+
+
+def test_pdist_rejects_bad_input():
+    with pytest.raises(ValueError, match=r"^input: expected shape \(N, M\)"):
+        emb.pdist(torch.zeros(2, 3, 4))
+    with pytest.raises(RuntimeError, match="^p: expected a norm order >= 0, got -1"):
+        emb.pdist(torch.zeros(2, 3), p=-1)
 
 
 # --------------------------------------------------------------------------- triplets
@@ -264,6 +330,25 @@ def test_info_nce_by_hand_for_two_pairs():
     expected = (-math.log(math.exp(1) / (math.exp(1) + math.exp(c)))
                 - math.log(math.exp(c) / (1 + math.exp(c)))) / 2
     assert emb.info_nce_loss(q, k, temperature=1.0).item() == pytest.approx(expected)
+
+
+def test_info_nce_at_temperature_one_is_sohns_n_pair_loss_on_unit_vectors():
+    # Sohn (2016), the multi-class N-pair loss: log(1 + sum_{j != i} exp(f_i.f_j+ - f_i.f_i+)),
+    # written with a loop over the pairs, on embeddings normalised to unit length
+    q, k = randn(5, 4, seed=3, dtype=torch.float64), randn(5, 4, seed=4, dtype=torch.float64)
+    def unit(row):
+        norm = math.sqrt(sum(x * x for x in row))
+        return [x / norm for x in row]
+
+    f, f_plus = [unit(row) for row in q.tolist()], [unit(row) for row in k.tolist()]
+    losses = []
+    for i, (fi, fi_plus) in enumerate(zip(f, f_plus)):
+        positive = sum(a * b for a, b in zip(fi, fi_plus))
+        others = sum(math.exp(sum(a * b for a, b in zip(fi, fj)) - positive)
+                     for j, fj in enumerate(f_plus) if j != i)
+        losses.append(math.log1p(others))
+    got = emb.info_nce_loss(q, k, temperature=1.0, reduction="none")
+    assert got.tolist() == pytest.approx(losses, rel=1e-12)
 
 
 @given(st.floats(0.01, 10), st.integers(2, 6))

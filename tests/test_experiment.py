@@ -86,3 +86,11 @@ def test_stacked_mlp_draws_the_same_start_in_every_dtype_and_checks_its_input():
     assert not torch.equal(double.weights[0][0], double.weights[0][1])  # seeds differ
     with pytest.raises(ValueError, match=r"^x: expected shape \(2, batch, 2\)"):
         single(torch.zeros(3, 4, 2))
+
+def test_mean_std_passes_a_smaller_tolerance_to_settled():
+    near_a_boundary = [0.1249, 0.1251]  # mean 0.1250, std 0.0001
+    with pytest.raises(AssertionError, match="rounding boundary"):
+        display.mean_std([0.1239, 0.1241], 2)
+    assert display.mean_std([0.1239, 0.1241], 2, tolerance=1e-6) == "0.12 ± 0.00"
+    with pytest.raises(AssertionError, match="rounding boundary"):
+        display.mean_std(near_a_boundary, 2, tolerance=1e-6)

@@ -47,6 +47,48 @@ def test_softplus_matches_torch_including_zero_and_extremes(device, dtype):
     assert_matches(numerics.softplus, F.softplus, x)
 
 
+@pytest.mark.parametrize("beta, threshold", [(1, 20), (3, 0.2), (0.5, 5), (-2, 1)])
+def test_softplus_beta_and_threshold_like_torch(device, dtype, beta, threshold):
+    x = torch.tensor([-30.0, -1.0, 0.0, 0.05, 0.1, 1.0, 2.0, 9.9, 10.1, 19.9, 20.5, 1e4],
+                     dtype=dtype, device=device)
+    assert_matches(numerics.softplus, F.softplus, x, beta=beta, threshold=threshold)
+
+
+def test_softplus_switches_to_x_above_the_threshold_and_the_losses_do_not():
+    x = torch.tensor([20.5], dtype=torch.float64, requires_grad=True)
+    assert numerics.softplus(x).item() == 20.5  # torch's shortcut: x itself, gradient 1
+    exact = numerics.log1p_exp(x)
+    assert exact.item() == 20.5 + math.log1p(math.exp(-20.5)) != 20.5
+    (gradient,) = torch.autograd.grad(exact.sum(), x)
+    assert gradient.item() == pytest.approx(1 / (1 + math.exp(-20.5)), rel=1e-15)
+    # BCE with logits, exact in torch, stays exact in lossbook (log1p_exp, not softplus)
+    y = torch.zeros(1, dtype=torch.float64)
+    assert_matches(info.binary_cross_entropy_with_logits,
+                   F.binary_cross_entropy_with_logits, x.detach(), y, atol=0, rtol=1e-15)
+
+
+def test_softmax_family_dtype_and_implicit_dim_like_torch():
+    x = randn(2, 3, 4, dtype=torch.float32)
+    for ours, theirs in ((numerics.softmax, F.softmax), (numerics.log_softmax, F.log_softmax)):
+        assert_matches(ours, theirs, x, 1, dtype=torch.float64)
+        assert ours(x, 1, dtype=torch.float64).dtype == torch.float64
+        for shape in ((4,), (2, 3), (2, 3, 4), (2, 3, 4, 5)):  # dim 0 for 1-D and 3-D, else 1
+            y = randn(*shape)
+            with pytest.warns(UserWarning, match="Implicit dimension choice"):
+                ours_implicit = ours(y)
+            with pytest.warns(UserWarning, match="Implicit dimension choice"):
+                torch.testing.assert_close(ours_implicit, theirs(y))
+
+
+def test_softmax_family_over_an_empty_dim_like_torch():
+    x = torch.zeros(5, 0, 3, dtype=torch.float64)
+    for dim in (1, -2):
+        assert numerics.softmax(x, dim).shape == numerics.log_softmax(x, dim).shape == x.shape
+    assert numerics.logsumexp(x, 1).tolist() == [[-math.inf] * 3] * 5  # log of an empty sum
+    assert numerics.logsumexp(torch.zeros(0), 0).item() == -math.inf
+    assert_matches(numerics.logsumexp, torch.logsumexp, randn(3, 4, 5), (0, 2))
+
+
 # --------------------------------------------------------------------------- entropy
 def test_entropy_matches_scipy():
     p = torch.softmax(randn(6, 5), dim=1)
@@ -322,20 +364,35 @@ BAD_INPUT = [
     ("BCE weight of batch length", lambda: info.binary_cross_entropy(rand(4, 3), rand(4, 3),
                                                                      weight=torch.ones(4).double()),
      ValueError, r"weight: shape \(4,\) does not broadcast"),
-    ("log-probabilities as KL target", lambda: info.kl_div(torch.zeros(3), torch.log(rand(3))),
-     ValueError, r"target: expected probabilities in \[0, 1\]"),
     ("integer logits", lambda: info.cross_entropy(torch.tensor([[1, 2]]), torch.tensor([0])),
      TypeError, "input: expected a floating-point tensor, got torch.int64"),
     ("not a tensor", lambda: info.cross_entropy([[1.0, 2.0]], torch.tensor([0])),
      TypeError, "input: expected a torch.Tensor, got list"),
     ("smoothing above 1", lambda: info.cross_entropy(randn(2, 3), torch.tensor([0, 1]),
                                                      label_smoothing=1.5),
-     ValueError, r"label_smoothing: expected a value in \[0, 1\]"),
+     ValueError, r"label_smoothing: expected a value in \[0, 1\], got 1.5"),
+    ("negative smoothing", lambda: info.cross_entropy(randn(2, 3), torch.tensor([0, 1]),
+                                                      label_smoothing=-0.1),
+     ValueError, r"label_smoothing: expected a value in \[0, 1\], got -0.1"),
     ("ignore_index with probabilities", lambda: info.cross_entropy(
         randn(2, 3), torch.softmax(randn(2, 3), 1), ignore_index=1),
      ValueError, "ignore_index: not supported with class-probability targets"),
+    ("weight of another dtype", lambda: info.cross_entropy(
+        randn(2, 3), torch.tensor([0, 1]), weight=torch.ones(3, dtype=torch.float32)),
+     RuntimeError, r"weight: expected dtype torch.float64 \(the dtype of input\)"),
+    ("int32 class indices", lambda: info.nll_loss(randn(2, 3), torch.tensor([0, 1]).int()),
+     RuntimeError, r"target: expected class indices of dtype torch.int64 or torch.uint8"),
+    ("BCE target of another dtype", lambda: info.binary_cross_entropy(rand(3), rand(3).float()),
+     RuntimeError, r"target: expected dtype torch.float64"),
+    ("0-1 class index out of range", lambda: info.zero_one_loss(randn(2, 3),
+                                                               torch.tensor([0, 3])),
+     IndexError, r"target: class indices must be in \[0, 3\), got 3"),
     ("0-1 labels not ±1", lambda: info.zero_one_loss(randn(3), torch.tensor([0.0, 1.0, 1.0])),
      ValueError, r"target: expected values in \{-1, 1\}, got 0"),
+    ("0-d logits", lambda: info.cross_entropy(torch.tensor(1.0), torch.tensor(0)),
+     ValueError, r"input: expected class scores of shape \(C,\), \(N, C\)"),
+    ("0-d log-probabilities", lambda: info.nll_loss(torch.tensor(-1.0), torch.tensor(0)),
+     ValueError, r"input: expected class scores of shape \(C,\)"),
     ("smoothing indices without C", lambda: info.label_smoothing(torch.tensor([0, 1])),
      ValueError, "num_classes: required"),
 ]
@@ -346,3 +403,24 @@ BAD_INPUT = [
 def test_bad_input_gets_a_clear_error(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_checks_torch_lacks_are_not_added():
+    """What torch accepts, lossbook accepts, with torch's value (NaN where torch's is NaN)."""
+    x, y = randn(4, 3), torch.tensor([0, 2, 1, 2])
+    log_p = torch.log(rand(3))  # log-probabilities where probabilities belong: NaN, no error
+    for ours, theirs, args, kwargs in (
+        (info.kl_div, F.kl_div, (torch.zeros(3), log_p), dict(reduction="sum")),
+        (info.cross_entropy, F.cross_entropy, (x, randn(4, 3, seed=1)), {}),  # not a distribution
+        (info.cross_entropy, F.cross_entropy, (x, y.to(torch.uint8)), dict(label_smoothing=0.2)),
+    ):
+        torch.testing.assert_close(ours(*args, **kwargs), theirs(*args, **kwargs),
+                                   equal_nan=True)
+    assert info.kl_div(torch.zeros(3), log_p, reduction="sum").isnan()
+
+
+def test_out_of_range_indices_raise_what_torch_raises_on_the_cpu():
+    with pytest.raises(IndexError, match="out of bounds"):
+        F.nll_loss(randn(2, 3), torch.tensor([0, 3]))
+    with pytest.raises(IndexError, match=r"^target: class indices must be in \[0, 3\), got 3"):
+        info.nll_loss(randn(2, 3), torch.tensor([0, 3]))

@@ -227,6 +227,33 @@ def test_multi_margin_loss_rejects_p_three_like_torch_and_bad_input():
         margin.multi_margin_loss(torch.zeros(2, 3, 4), y)
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_multi_margin_loss_takes_torchs_unbatched_shapes(reduction):
+    """A 0-d score is one class; an unbatched target may be () or (1,), and 'none' keeps it."""
+    cases = [(randn(()), torch.tensor(0), None), (randn(()), torch.tensor([0]), None),
+             (randn(5), torch.tensor([3]), None), (randn(()), torch.tensor(0), torch.ones(1))]
+    for x, y, w in cases:
+        w = None if w is None else w.double()
+        for m in (1.0, 7.0, -3.0):
+            assert_matches(margin.multi_margin_loss, F.multi_margin_loss, x, y,
+                           margin=m, weight=w, reduction=reduction)
+        ours = margin.multi_margin_loss(x, y, reduction=reduction)
+        assert ours.shape == F.multi_margin_loss(x, y, reduction=reduction).shape
+
+
+def test_multi_margin_loss_refuses_what_torch_refuses():
+    x = randn(3, 4)
+    for bad in (dict(target=torch.tensor([0, 1, 2]).int()),  # torch: Long only
+                dict(weight=torch.ones(4, dtype=torch.float32))):  # another dtype
+        kwargs = dict(dict(target=torch.tensor([0, 1, 2])), **bad)
+        with pytest.raises(RuntimeError):
+            F.multi_margin_loss(x, **kwargs)
+        with pytest.raises(RuntimeError, match=f"^{next(iter(bad))}: expected"):
+            margin.multi_margin_loss(x, **kwargs)
+    with pytest.raises(ValueError, match=r"^target: expected shape \(\) or \(1,\)"):
+        margin.multi_margin_loss(randn(5), torch.tensor([1, 2]))
+
+
 # --------------------------------------------------------------------------- multi-label margin
 def padded_targets(num_samples, num_classes, seed):
     """Random index targets: a random number of distinct classes, then -1, then junk."""
@@ -288,6 +315,19 @@ def test_multilabel_margin_loss_rejects_out_of_range_and_multi_hot_targets():
         margin.multilabel_margin_loss(x, torch.tensor([[1, 0]]))
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_multilabel_margin_loss_takes_torchs_unbatched_shapes(reduction):
+    for x, y in ((randn(()), torch.tensor(0)), (randn(()), torch.tensor(-1)),
+                 (randn(()), torch.tensor([0])), (randn(1), torch.tensor(0)),
+                 (randn(7), torch.tensor([2, 0, 6, -1, 4, -1, 6]))):
+        assert_matches(margin.multilabel_margin_loss, F.multilabel_margin_loss, x, y,
+                       reduction=reduction)
+    with pytest.raises(RuntimeError):
+        F.multilabel_margin_loss(randn(3), torch.tensor([0, -1]))
+    with pytest.raises(RuntimeError, match="^target: expected 3 class indices"):
+        margin.multilabel_margin_loss(randn(3), torch.tensor([0, -1]))
+
+
 # --------------------------------------------------------------------------- multi-label soft
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("weighted", [False, True], ids=["", "weight"])
@@ -334,3 +374,15 @@ def test_multi_margin_grader_scores_right_wrong_and_missing_answers():
     assert grade_multi_margin_loss(right).score == 1.0
     assert grade_multi_margin_loss(only_the_worst_class).score < 1.0
     assert grade_multi_margin_loss(missing).score == 0.0
+
+
+def test_multilabel_soft_margin_loss_takes_integer_multi_hot_targets_like_torch():
+    x, y = randn(5, 4), (torch.rand(5, 4, generator=generator(3)) > 0.5).long()
+    assert_matches(margin.multilabel_soft_margin_loss, F.multilabel_soft_margin_loss,
+                   x, y)
+    w = torch.rand(4, generator=generator(4), dtype=torch.float64)  # float64: promotes
+    assert_matches(margin.multilabel_soft_margin_loss, F.multilabel_soft_margin_loss,
+                   x.float(), y, weight=w, atol=1e-6, rtol=1e-6)  # computed in float32
+    assert margin.multilabel_soft_margin_loss(x.float(), y, weight=w).dtype == torch.float64
+    with pytest.raises(TypeError, match="^target: expected integer multi-hot labels"):
+        margin.multilabel_soft_margin_loss(x, y.bool())

@@ -396,6 +396,10 @@ BAD_INPUT = [
     ("negative Tversky weight", lambda: ov.tversky_loss(torch.rand(1, 1, 2, 2),
                                                         torch.ones(1, 1, 2, 2), alpha=-0.1),
      ValueError, "alpha, beta: expected non-negative weights"),
+    *((f"negative smooth ({loss.__name__})",
+       lambda loss=loss: loss(torch.rand(1, 1, 2, 2), torch.ones(1, 1, 2, 2), smooth=-1.0),
+       ValueError, "^smooth: expected a value >= 0, got -1.0")
+      for loss in (ov.dice_loss, ov.soft_jaccard_loss, ov.tversky_loss)),
     ("boolean target", lambda: ov.dice_loss(torch.rand(1, 1, 2, 2),
                                             torch.ones(1, 1, 2, 2, dtype=torch.bool)),
      TypeError, "target: expected integer class indices"),
