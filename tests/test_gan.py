@@ -318,6 +318,20 @@ def test_mode_coverage_by_hand():
     assert in_float64[:2] == result[:2] and torch.equal(in_float64.counts, result.counts)
 
 
+def test_mode_coverage_min_count_is_a_floor_under_the_share():
+    samples, centres = torch.tensor(_SAMPLES), torch.tensor(_CENTRES)  # counts [3, 1, 0]
+    hit = [gan.mode_coverage(samples, centres, 0.1, min_count=k).modes_hit for k in (2, 3, 4)]
+    assert hit == [1, 1, 0]
+    # needed = max(ceil(share * 8), min_count): the larger of the two rules
+    assert gan.mode_coverage(samples, centres, 0.1, min_share=0.5, min_count=1).modes_hit == 0
+    assert gan.mode_coverage(samples, centres, 0.1, min_share=0.0, min_count=1).modes_hit == 2
+    assert gan.mode_coverage(samples, centres, 0.1, min_share=0.1, min_count=3).modes_hit == 1
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="^min_count: expected a positive integer"):
+            gan.mode_coverage(samples, centres, 0.1, min_count=bad)
+    assert lossbook.generative.mode_coverage is gan.mode_coverage  # one implementation
+
+
 def test_mode_coverage_share_is_exact_at_whole_counts():
     centres = torch.zeros(1, 2)
     for n, share, needed in [(100, 0.07, 7), (300, 0.07, 21), (100, 0.29, 29)]:
