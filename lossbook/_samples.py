@@ -272,3 +272,19 @@ def critic(*kinds: str, **kwargs) -> Callable[..., Sample]:
         return Sample((Critic(weight), *samples), drawn)
 
     return maker(build)
+
+
+def ranked_lists(**kwargs) -> Callable[..., Sample]:
+    """(Q, n) scores of ``n`` documents per query, graded relevance 0-3 (ties included) and a
+    boolean ``mask``. Small samples: full lists (padding is never read, so a NaN there is no
+    input, and the NaN test poisons every entry). Realistic: lists of 128 documents with
+    scores of $\\pm 10^4$, each with at least two real documents and padding at the end."""
+
+    def build(draw: Draw, n: int) -> Sample:
+        scores = draw.kind("scores", n)
+        relevance = draw.integers(0, 4, n, draw.width).double()
+        length = draw.integers(2, draw.width + 1, n) if draw.realistic else draw.width
+        mask = torch.arange(draw.width) < torch.as_tensor(length).reshape(-1, 1)
+        return Sample((scores, relevance), {"mask": mask.expand(n, -1).clone(), **kwargs})
+
+    return maker(build)
