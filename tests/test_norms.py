@@ -288,8 +288,15 @@ def test_soft_threshold_grader():
 
 
 def test_l2_norm_grader():
-    right = grade_l2_norm(lambda x: norms.l2_norm(x, dim=-1))
-    assert right.score == 1.0
+    def safe(x):  # the square root's gradient is infinite at 0: keep 0 out of it
+        squared = (x * x).sum(-1)
+        positive = squared > 0
+        root = torch.where(positive, squared, torch.ones_like(squared)).sqrt()
+        return torch.where(positive, root, torch.zeros_like(squared))
+
+    assert grade_l2_norm(safe).score == 1.0
+    own = grade_l2_norm(lambda x: norms.l2_norm(x, dim=-1))
+    assert own.score == 0.0 and "implement it yourself" in str(own)
     naive = grade_l2_norm(lambda x: torch.sqrt((x * x).sum(-1)))
     failed = [text for ok, text in naive.checks if not ok]
     assert failed and all("zero row" in text for text in failed)
