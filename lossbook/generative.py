@@ -33,7 +33,7 @@ from lossbook import _checks as check
 from lossbook._numerics import widened
 from lossbook._reduce import reduce
 from lossbook._samples import sample
-from lossbook.catalog import Entry
+from lossbook.catalog import Depends, Entry
 from lossbook.information import binary_cross_entropy_with_logits
 from lossbook.likelihood import gaussian_nll_loss
 
@@ -393,9 +393,11 @@ CATALOG = (
     Entry(elbo_loss, chapter=_CHAPTER, task="variational autoencoder",
           summary=r"$-\log p(x \mid z) + \beta\, \mathrm{KL}(q(z \mid x) \Vert p(z))$",
           reference=None, input_kind="decoder logits or means",
-          convex=True, bounded=False, robust=False,
+          convex=True, bounded=False, robust=None,
           inputs=sample("predictions", "probabilities", "embeddings", "log_variances",
-                        beta=1.0)),
+                        beta=1.0),
+          depends=(Depends("robust", holds={"likelihood": "bernoulli"},
+                           fails={"likelihood": "gaussian"}),)),
     Entry(diffusion_loss, chapter=_CHAPTER, task="denoising diffusion",
           summary=r"$w_t \Vert \varepsilon - \varepsilon_\theta(x_t, t) \Vert^2$",
           reference=None, input_kind="predicted noise",

@@ -67,7 +67,7 @@ def z_loss(
     check.integer("target", target)
     check.shape("target", target, tuple(log_z.shape), "input's shape without the class dimension")
     keep = target != ignore_index
-    loss = torch.where(keep, loss, torch.zeros_like(loss))
+    loss = loss * keep  # not where(): NaN logits at a padding token still give NaN
     if reduction == "mean":
         return (loss.sum() / keep.sum()).to(input.dtype)
     return reduce(loss, reduction).to(input.dtype)
@@ -564,7 +564,7 @@ CATALOG = (
     Entry(linear_cross_entropy, chapter=CHAPTER, task="language modelling (large vocabulary)",
           summary=r"$-\log \mathrm{softmax}(W h + b)_y$, logits never held whole",
           reference="torch.nn.functional.linear_cross_entropy",
-          input_kind="hidden states and projection", convex=True, bounded=False, robust=False,
+          input_kind="hidden states and projection", convex=True, bounded=False, robust=True,
           inputs=samples.projected_tokens(
               options=torch.nn.LinearCrossEntropyOptions(batch_chunk_size=3))),
     Entry(bradley_terry_loss, chapter=CHAPTER, task="reward modelling (pairwise preferences)",
