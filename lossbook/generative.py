@@ -32,7 +32,8 @@ import torch
 from lossbook import _checks as check
 from lossbook._numerics import widened
 from lossbook._reduce import reduce
-from lossbook.catalog import Entry, Sample
+from lossbook._samples import sample
+from lossbook.catalog import Depends, Entry
 
 # one implementation of the metric, in the GAN family (chapter 11 defines it), re-exported here
 # because chapter 14 scores its diffusion model with it
@@ -347,37 +348,22 @@ def diffusion_loss(
 
 
 # --------------------------------------------------------------------------- catalog
-def _kl_inputs(g, dtype, device) -> Sample:
-    mu = torch.randn(4, 3, generator=g, dtype=dtype)
-    logvar = torch.randn(4, 3, generator=g, dtype=dtype)
-    return Sample((mu.to(device), logvar.to(device)))
-
-
-def _elbo_inputs(g, dtype, device) -> Sample:
-    logits = 3 * torch.randn(4, 6, generator=g, dtype=dtype)
-    x = torch.rand(4, 6, generator=g, dtype=dtype)
-    mu, logvar = _kl_inputs(g, dtype, device).args
-    return Sample((logits.to(device), x.to(device), mu, logvar), {"beta": 1.0})
-
-
-def _diffusion_inputs(g, dtype, device) -> Sample:
-    eps_pred = torch.randn(5, 2, generator=g, dtype=dtype)
-    eps = torch.randn(5, 2, generator=g, dtype=dtype)
-    return Sample((eps_pred.to(device), eps.to(device)))
-
-
 _CHAPTER = "14_vae_diffusion"
 CATALOG = (
     Entry(gaussian_kl_divergence, chapter=_CHAPTER, task="VAE latent regulariser",
           summary=r"$\frac12 \sum_j (\sigma_j^2 + \mu_j^2 - 1 - \log \sigma_j^2)$",
           reference="torch.distributions.kl.kl_divergence", input_kind="means and log-variances",
-          convex=True, bounded=False, robust=False, inputs=_kl_inputs),
+          convex=True, bounded=False, robust=False, inputs=sample("embeddings", "log_variances")),
     Entry(elbo_loss, chapter=_CHAPTER, task="variational autoencoder",
           summary=r"$-\log p(x \mid z) + \beta\, \mathrm{KL}(q(z \mid x) \Vert p(z))$",
           reference=None, input_kind="decoder logits or means",
-          convex=True, bounded=False, robust=False, inputs=_elbo_inputs),
+          convex=True, bounded=False, robust=None,
+          inputs=sample("predictions", "probabilities", "embeddings", "log_variances",
+                        beta=1.0),
+          depends=(Depends("robust", holds={"likelihood": "bernoulli"},
+                           fails={"likelihood": "gaussian"}),)),
     Entry(diffusion_loss, chapter=_CHAPTER, task="denoising diffusion",
           summary=r"$w_t \Vert \varepsilon - \varepsilon_\theta(x_t, t) \Vert^2$",
           reference=None, input_kind="predicted noise",
-          convex=True, bounded=False, robust=False, inputs=_diffusion_inputs),
+          convex=True, bounded=False, robust=False, inputs=sample("features", "features")),
 )
