@@ -96,6 +96,15 @@ from lossbook.information import (
     nll_loss,
     zero_one_loss,
 )
+from lossbook.language import (
+    TensorMemory,
+    bradley_terry_loss,
+    dpo_loss,
+    ipo_loss,
+    linear_cross_entropy,
+    simpo_loss,
+    z_loss,
+)
 from lossbook.likelihood import (
     bernoulli_log_likelihood,
     binomial_pmf,
@@ -187,6 +196,8 @@ __all__ = [
     "d_loss_wasserstein", "g_loss_hinge", "g_loss_lsgan", "g_loss_minimax", "g_loss_nonsaturating",
     "g_loss_wasserstein", "gradient_penalty", "r1_penalty",
     "NoiseSchedule", "diffusion_loss", "elbo_loss", "gaussian_kl_divergence", "mode_coverage",
+    "TensorMemory", "bradley_terry_loss", "dpo_loss", "ipo_loss", "linear_cross_entropy",
+    "simpo_loss", "z_loss",
     "bernoulli_log_likelihood", "binomial_pmf", "fit_mle", "gaussian_nll_loss", "laplace_nll",
     "poisson_nll_loss",
     "hinge_embedding_loss", "hinge_loss", "margin_ranking_loss", "multi_margin_loss",

@@ -15,10 +15,12 @@ import torch
 import torch.nn.functional as F
 
 from lossbook import _checks as check
-from lossbook._numerics import broadcastable
+from lossbook import _samples as samples
+from lossbook._numerics import broadcastable, widened
 from lossbook._numerics import log1p_exp as softplus  # exact: no threshold, as torch's losses
 from lossbook._reduce import reduce
-from lossbook.catalog import Entry
+from lossbook._samples import sample
+from lossbook.catalog import Depends, Entry
 from lossbook.information import binary_cross_entropy_with_logits
 
 
@@ -194,13 +196,14 @@ def multi_margin_loss(
         check.shape("weight", weight, (num_classes,), "one weight per class")
     check.class_indices("target", classes, num_classes)
 
+    scores = widened(scores)  # float32 for half: a sum of C hinges overflows
     x_y = scores.gather(-1, classes.unsqueeze(-1))  # the true class's score, kept as (N, 1)
     hinge = torch.relu(margin - x_y + scores) ** p
     wrong = F.one_hot(classes, num_classes) == 0  # the j = y term (always m^p) is left out
     loss = torch.where(wrong, hinge, torch.zeros_like(hinge)).sum(dim=-1) / num_classes
     if weight is not None:
-        loss = loss * weight[classes]
-    return reduce(loss.reshape(target.shape), reduction)
+        loss = loss * weight.to(scores.dtype)[classes]
+    return reduce(loss.reshape(target.shape), reduction).to(input.dtype)
 
 
 def multilabel_margin_loss(
@@ -234,12 +237,13 @@ def multilabel_margin_loss(
     listed = (target >= 0).long().cumprod(dim=-1) == 1  # True up to the first -1
     safe = torch.where(listed, target, torch.zeros_like(target))
     is_target = (F.one_hot(safe, num_classes) * listed.unsqueeze(-1)).sum(dim=-2) > 0
+    scores = widened(scores)  # float16 scores of 1e4: a sum of C^2 hinges would overflow
     x_target = scores.gather(-1, safe)  # x_{y_j} for each listed slot j
     # hinge[..., j, i] = max(0, 1 - (x_{y_j} - x_i)) for every pair (slot j, class i)
     hinge = torch.relu(1 - x_target.unsqueeze(-1) + scores.unsqueeze(-2))
     pairs = listed.unsqueeze(-1) & ~is_target.unsqueeze(-2)
     loss = torch.where(pairs, hinge, torch.zeros_like(hinge)).sum(dim=(-2, -1)) / num_classes
-    return reduce(loss if input.dim() == 2 else loss[0], reduction)
+    return reduce(loss if input.dim() == 2 else loss[0], reduction).to(input.dtype)
 
 
 def multilabel_soft_margin_loss(
@@ -276,33 +280,42 @@ def multilabel_soft_margin_loss(
 CATALOG = (
     Entry(hinge_loss, chapter="06_margin_losses", task="binary classification",
           summary=r"$\max(0, 1 - y f)$, $y = \pm 1$", reference="sklearn.metrics.hinge_loss",
-          input_kind="scores", convex=True, bounded=False, robust=False),
+          input_kind="scores", convex=True, bounded=False, robust=True,
+          inputs=sample("scores", "signs")),
     Entry(squared_hinge_loss, chapter="06_margin_losses", task="binary classification",
           summary=r"$\max(0, 1 - y f)^2$", reference=None, input_kind="scores",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=False,
+          inputs=sample("scores", "signs")),
     Entry(soft_margin_loss, chapter="06_margin_losses", task="binary classification",
           summary=r"$\log(1 + e^{-y f})$", reference="torch.nn.functional.soft_margin_loss",
-          input_kind="logits", convex=True, bounded=False, robust=False),
+          input_kind="logits", convex=True, bounded=False, robust=True,
+          inputs=sample("scores", "signs")),
     Entry(margin_ranking_loss, chapter="06_margin_losses", task="ranking (pairs)",
           summary=r"$\max(0, -y(x_1 - x_2) + m)$",
           reference="torch.nn.functional.margin_ranking_loss", input_kind="scores",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=True,
+          inputs=sample("scores", "scores", "signs")),
     Entry(hinge_embedding_loss, chapter="06_margin_losses", task="similarity (pairs)",
           summary=r"$x$ if $y = 1$, $\max(0, m - x)$ if $y = -1$",
           reference="torch.nn.functional.hinge_embedding_loss", input_kind="distances",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=True,
+          inputs=sample("distances", "signs")),
     Entry(multi_margin_loss, chapter="06_margin_losses", task="multi-class classification",
           summary=r"$\frac1C \sum_{j \ne y} \max(0, m - x_y + x_j)^p$",
           reference="torch.nn.functional.multi_margin_loss", input_kind="scores",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=None,
+          inputs=sample("scores", "classes"),
+          depends=(Depends("robust", holds={"p": 1}, fails={"p": 2}),)),
     Entry(multilabel_margin_loss, chapter="06_margin_losses",
           task="multi-label classification",
           summary=r"$\frac1C \sum_{j \in y} \sum_{i \notin y} \max(0, 1 - x_j + x_i)$",
           reference="torch.nn.functional.multilabel_margin_loss", input_kind="scores",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=True,
+          inputs=samples.multilabel()),
     Entry(multilabel_soft_margin_loss, chapter="06_margin_losses",
           task="multi-label classification",
           summary=r"mean over classes of BCE with logits",
           reference="torch.nn.functional.multilabel_soft_margin_loss", input_kind="logits",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=True,
+          inputs=sample("logits", "labels01")),
 )
