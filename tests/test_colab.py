@@ -28,10 +28,7 @@ ON_COLAB = {"torch", "numpy", "matplotlib", "scipy", "sklearn", "skimage", "IPyt
 # Chapters that import a module Colab lacks. myst_nb is a book-building dependency;
 # lossbook.display.glue stores the same output without it. Remove a chapter from here when
 # it moves to display.glue (the test fails until then, and fails when the list is stale).
-IMPORTS_MISSING_ON_COLAB = {"05c_knowledge_distillation": {"myst_nb"},
-                            "07b_learning_to_rank": {"myst_nb"},
-                            "13_contrastive_pretraining": {"myst_nb"},
-                            "14_vae_diffusion": {"myst_nb"}}
+IMPORTS_MISSING_ON_COLAB: dict[str, set[str]] = {}
 
 
 def run_cell(source: str, on_colab: bool, monkeypatch, **environment) -> None:
