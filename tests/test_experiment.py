@@ -94,28 +94,3 @@ def test_mean_std_passes_a_smaller_tolerance_to_settled():
     assert display.mean_std([0.1239, 0.1241], 2, tolerance=1e-6) == "0.12 ± 0.00"
     with pytest.raises(AssertionError, match="rounding boundary"):
         display.mean_std(near_a_boundary, 2, tolerance=1e-6)
-
-
-def test_plot_curves_draw_the_mean_over_seeds_and_a_one_std_band():
-    import matplotlib.pyplot as plt
-
-    from lossbook import plot
-
-    runs = {}
-    for label, scale in (("a", 1.0), ("b", 3.0)):
-        runs[label] = []
-        for seed in range(3):
-            history = experiment.History(label)
-            for epoch in (1, 2, 4):
-                history.record(epoch, loss=scale * (seed + 1) / epoch)
-            runs[label].append(history)
-    fig, ax = plt.subplots()
-    plot.curves(ax, runs, "loss")
-    lines = ax.get_lines()
-    assert [line.get_label() for line in lines] == ["a", "b"]
-    np.testing.assert_allclose(lines[0].get_xdata(), [1, 2, 4])
-    np.testing.assert_allclose(lines[1].get_ydata(), [6.0, 3.0, 1.5])  # 3 * mean(1, 2, 3) / e
-    (band,) = ax.collections[1].get_paths()
-    at_1 = band.vertices[band.vertices[:, 0] == 1, 1]
-    np.testing.assert_allclose([at_1.min(), at_1.max()], [6.0 - 3.0, 6.0 + 3.0])  # std(3, 6, 9)
-    plt.close(fig)
