@@ -30,7 +30,8 @@ IN_MODULE_DB = sorted([
     "MSELoss", "MarginRankingLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss",
     "MultiMarginLoss", "NLLLoss", "PoissonNLLLoss", "SmoothL1Loss", "SoftMarginLoss", "Softmax",
     "Softplus"])
-WITH_ERROR_INPUTS = ["CrossEntropyLoss", "HuberLoss", "MultiMarginLoss", "NLLLoss"]
+WITH_ERROR_INPUTS = ["CrossEntropyLoss", "HuberLoss", "LinearCrossEntropyLoss", "MultiMarginLoss",
+                     "NLLLoss"]
 
 pytestmark = [pytest.mark.filterwarnings("ignore:Using a target size:UserWarning"),
               pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning"),
