@@ -1,6 +1,7 @@
 # lossbook: two commands do all set-up on a fresh machine (see README.md).
 #   make book   set up .venv, build the HTML book, print where it is
 #   make test   set up .venv, run the unit tests and nbval over every chapter
+# For a course (chapters/A4_course.md): make student, make student-book, make course.
 # Both are idempotent: the virtual environment is made once and reinstalled only when
 # pyproject.toml changes.
 #
@@ -13,7 +14,7 @@ TORCH ?= torch
 BIN := $(VENV)/bin
 NOTEBOOKS ?= $(wildcard chapters/*.ipynb)
 
-.PHONY: book test browser-check execute sync-notebooks student lint clean
+.PHONY: book test browser-check execute sync-notebooks student student-book course lint bench clean
 
 book: $(VENV)/.book-installed
 	$(BIN)/jupyter-book build . --keep-going
@@ -38,12 +39,30 @@ execute: $(VENV)/.dev-installed
 sync-notebooks: $(VENV)/.dev-installed
 	$(BIN)/python scripts/notebooks.py sync $(NOTEBOOKS)
 
-# The student version of every chapter (solutions removed, graders kept) in _build/student.
+# The student version (solutions and lossbook's answers removed, graders kept) as a book
+# source tree in _build/student: push it to _config.yml's student_branch (README.md).
 student: $(VENV)/.dev-installed
+	rm -rf _build/student
 	$(BIN)/python scripts/student.py _build/student
+
+# The book to publish: built from the student version, its Colab buttons on student_branch.
+student-book: student
+	$(BIN)/jupyter-book build _build/student --keep-going
+	@echo "The student book is at: file://$(abspath _build/student/_build/html/index.html)"
+
+# An nbgrader course directory in _build/course (chapters/A4_course.md); run nbgrader there
+# with the environment active (nbgrader calls `alembic` from it): PATH=$(abspath $(BIN)):$$PATH
+course: $(VENV)/.dev-installed
+	rm -rf _build/course
+	$(BIN)/python scripts/student.py --course _build/course
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check lossbook tests scripts
+
+# Performance: every benchmarks/*.py reports lossbook/torch time and memory ratios (minutes;
+# the largest configurations need several GB of memory: run them on a quiet machine).
+bench: $(VENV)/.dev-installed
+	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf _build

@@ -15,6 +15,15 @@ import importlib
 
 from lossbook import catalog, data, display, nn, runtime
 from lossbook._numerics import log_softmax, logsumexp, softmax, softplus
+from lossbook.calibration import (
+    brier_score_loss,
+    expected_calibration_error,
+    fit_temperature,
+    maximum_calibration_error,
+    reliability_curve,
+    spherical_score_loss,
+    temperature_scale,
+)
 from lossbook.classification import (
     class_balanced_weights,
     exponential_loss,
@@ -91,6 +100,15 @@ from lossbook.information import (
     label_smoothing,
     nll_loss,
     zero_one_loss,
+)
+from lossbook.language import (
+    TensorMemory,
+    bradley_terry_loss,
+    dpo_loss,
+    ipo_loss,
+    linear_cross_entropy,
+    simpo_loss,
+    z_loss,
 )
 from lossbook.likelihood import (
     bernoulli_log_likelihood,
@@ -182,6 +200,9 @@ __all__ = [
     "large_margin_softmax_logits", "large_margin_softmax_loss", "logistic_loss",
     "sigmoid_focal_loss", "softmax_focal_loss",
     "clip_loss", "nt_xent_loss", "siglip_loss",
+    "brier_score_loss", "expected_calibration_error", "fit_temperature",
+    "maximum_calibration_error", "reliability_curve", "spherical_score_loss",
+    "temperature_scale",
     "bhattacharyya_coefficient", "bhattacharyya_distance", "bray_curtis", "chebyshev",
     "correlation_distance", "cosine_distance", "euclidean", "hamming", "hellinger_distance",
     "js_distance", "mahalanobis", "manhattan", "minkowski", "mmd", "mmd_permutation_test",
@@ -194,6 +215,8 @@ __all__ = [
     "d_loss_wasserstein", "g_loss_hinge", "g_loss_lsgan", "g_loss_minimax", "g_loss_nonsaturating",
     "g_loss_wasserstein", "gradient_penalty", "r1_penalty",
     "NoiseSchedule", "diffusion_loss", "elbo_loss", "gaussian_kl_divergence", "mode_coverage",
+    "TensorMemory", "bradley_terry_loss", "dpo_loss", "ipo_loss", "linear_cross_entropy",
+    "simpo_loss", "z_loss",
     "bernoulli_log_likelihood", "binomial_pmf", "fit_mle", "gaussian_nll_loss", "laplace_nll",
     "poisson_nll_loss",
     "hinge_embedding_loss", "hinge_loss", "margin_ranking_loss", "multi_margin_loss",

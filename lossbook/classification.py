@@ -18,10 +18,12 @@ import torch
 
 from lossbook import _checks as check
 from lossbook import _numerics as num
+from lossbook import _samples as samples
+from lossbook._numerics import full_precision, log_softmax
 from lossbook._numerics import log1p_exp as softplus  # exact: no threshold, as torch's losses
-from lossbook._numerics import log_softmax
 from lossbook._reduce import reduce
-from lossbook.catalog import Entry
+from lossbook._samples import sample
+from lossbook.catalog import Depends, Entry
 from lossbook.information import (
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -233,7 +235,8 @@ def large_margin_softmax_logits(
         raise check.ArgumentError(f"beta: expected a value >= 0, got {beta}")
     check.class_indices("target", target, weight.shape[0])
 
-    logits = input @ weight.T  # ||W_j|| ||x|| cos(theta_j)
+    with full_precision(input):  # under autocast a matrix product would run in half
+        logits = input @ weight.T  # ||W_j|| ||x|| cos(theta_j)
     plain = logits.gather(1, target[:, None])
     norms = input.norm(dim=1, keepdim=True) * weight.norm(dim=1)[target][:, None]
     tiny = torch.finfo(input.dtype).tiny  # a zero feature has cos(theta) = 0, not 0/0
@@ -351,24 +354,32 @@ CATALOG = (
           task="binary / multi-label classification, imbalanced (detection)",
           summary=r"$-\alpha_t (1 - p_t)^\gamma \log p_t$, $p = \sigma(x)$",
           reference="torchvision.ops.sigmoid_focal_loss", input_kind="logits",
-          convex=None, bounded=False, robust=False),
+          convex=None, bounded=False, robust=True,
+          inputs=sample("logits", "labels01"),
+          depends=(Depends("convex", holds={"gamma": 0.0}, fails={"gamma": 2.0}),)),
     Entry(softmax_focal_loss, chapter="05_classification_losses",
           task="multi-class classification, imbalanced",
           summary=r"$-\alpha_y (1 - p_y)^\gamma \log p_y$, $p = \mathrm{softmax}(x)$",
           reference="kornia.losses.focal_loss", input_kind="logits",
-          convex=None, bounded=False, robust=False),
+          convex=None, bounded=False, robust=True,
+          inputs=sample("logits", "classes"),
+          depends=(Depends("convex", holds={"gamma": 0.0}, fails={"gamma": 2.0}),)),
     Entry(large_margin_softmax_loss, chapter="05_classification_losses",
           task="multi-class classification, feature learning",
           summary=r"softmax CE with $\Vert W_y\Vert \Vert x\Vert \psi(\theta_y)$ as the "
                   "true logit",
           reference=None, input_kind="features and class weights",
-          convex=None, bounded=False, robust=False),
+          convex=None, bounded=False, robust=True,
+          inputs=samples.large_margin(),
+          depends=(Depends("convex", holds={"margin": 1}, fails={"margin": 2}),)),
     Entry(exponential_loss, chapter="05_classification_losses",
           task="binary classification (boosting)", summary=r"$e^{-y x}$",
           reference=None, input_kind="scores, labels ±1",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=False,
+          inputs=sample("scores", "signs")),
     Entry(logistic_loss, chapter="05_classification_losses",
           task="binary classification", summary=r"$\log_2(1 + e^{-y x})$",
           reference=None, input_kind="scores, labels ±1",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=True,
+          inputs=sample("scores", "signs")),
 )

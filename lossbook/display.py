@@ -259,16 +259,17 @@ def show_source(obj) -> None:
 GLUE_PREFIX = "application/papermill.record/"
 
 
-def glue(name: str, value, decimals: int = DECIMALS) -> str:
+def glue(name: str, value, decimals: int = DECIMALS) -> None:
     """Store ``value``, formatted by :func:`fmt`, for the prose to quote as ``{glue:text}`name```.
 
     The same output as ``myst_nb.glue(name, text, display=False)`` — myst-nb finds it when the
     book is built and nbval compares it on every run — without needing myst-nb at run time (it is
-    a book-building dependency, absent on Colab). Prints nothing; returns the text.
+    a book-building dependency, absent on Colab). Prints nothing and returns nothing, so a cell
+    that ends in a ``glue`` shows no ``Out[]``; a number the reader should see goes through
+    :func:`show` as well.
     """
     from IPython.display import display
 
     text = value if isinstance(value, str) else fmt(value, decimals)
     display({f"{GLUE_PREFIX}text/plain": repr(text)}, raw=True,
             metadata={"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX}})
-    return text

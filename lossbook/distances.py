@@ -24,9 +24,19 @@ from collections.abc import Callable
 import torch
 
 from lossbook import _checks as check
-from lossbook._numerics import broadcastable, logsumexp, safe_pow
+from lossbook import _samples as samples
+from lossbook._numerics import (
+    broadcastable,
+    full_precision,
+    largest,
+    logsumexp,
+    safe_pow,
+    vector_norm,
+    widened,
+)
 from lossbook._reduce import reduce
-from lossbook.catalog import Entry
+from lossbook._samples import sample
+from lossbook.catalog import Depends, Entry
 from lossbook.information import js_divergence
 
 
@@ -45,12 +55,15 @@ def euclidean(u: torch.Tensor, v: torch.Tensor, *, dim: int = -1,
     r"""Euclidean distance $\|u - v\|_2 = \sqrt{\sum_i (u_i - v_i)^2}$ along ``dim``.
 
     Differentiable everywhere except at $u = v$, where the gradient returned is 0 (a
-    subgradient; a plain ``sqrt`` would give NaN there).
+    subgradient; a plain ``sqrt`` would give NaN there). The differences are divided by the
+    largest before squaring (:func:`lossbook._numerics.vector_norm`), so float32 vectors
+    of $10^{\pm 20}$ and float16 ones with entries in the hundreds neither overflow nor
+    underflow.
 
     Reference: ``scipy.spatial.distance.euclidean``; ``torch.linalg.vector_norm(u - v)``.
     """
     d = _difference(u, v)
-    return reduce(safe_pow((d**2).sum(dim=dim), 0.5), reduction)
+    return reduce(vector_norm(d, 2, dim), reduction)
 
 
 def manhattan(u: torch.Tensor, v: torch.Tensor, *, dim: int = -1,
@@ -86,19 +99,16 @@ def minkowski(u: torch.Tensor, v: torch.Tensor, p: float = 2.0, *, dim: int = -1
     Stability: the differences are divided by their largest magnitude $m$ before the power
     and multiplied back after the root, $\|d\|_p = m\,\|d / m\|_p$, so a large $p$ neither
     overflows ($10^{p}$) nor underflows ($0.1^{p}$ to 0); $m$ needs no gradient of its own
-    because the identity holds for any $m > 0$.
+    because the identity holds for any $m > 0$ (:func:`lossbook._numerics.vector_norm`).
 
     Reference: ``scipy.spatial.distance.minkowski``.
     """
     if not p > 0:
         raise check.ArgumentError(f"p: expected p > 0, got {p}")
-    d = _difference(u, v).abs()
+    d = _difference(u, v)
     if math.isinf(p):
-        return reduce(d.amax(dim=dim), reduction)
-    m = d.detach().amax(dim=dim, keepdim=True)
-    m = torch.where(m > 0, m, torch.ones_like(m))  # u = v: nothing to rescale
-    powered = safe_pow(d / m, p).sum(dim=dim)
-    return reduce(m.squeeze(dim) * safe_pow(powered, 1 / p), reduction)
+        return reduce(d.abs().amax(dim=dim), reduction)
+    return reduce(vector_norm(d, p, dim), reduction)
 
 
 def standardized_euclidean(u: torch.Tensor, v: torch.Tensor, variances: torch.Tensor, *,
@@ -115,7 +125,7 @@ def standardized_euclidean(u: torch.Tensor, v: torch.Tensor, variances: torch.Te
     d = _difference(u, v)
     check.floating("variances", variances)
     check.values(("variances", variances, variances > 0, "positive variances"))
-    return reduce(safe_pow((d**2 / variances).sum(dim=dim), 0.5), reduction)
+    return reduce(vector_norm(d / torch.sqrt(variances), 2, dim), reduction)  # rescaled
 
 
 def mahalanobis(u: torch.Tensor, v: torch.Tensor, inverse_covariance: torch.Tensor, *,
@@ -125,7 +135,9 @@ def mahalanobis(u: torch.Tensor, v: torch.Tensor, inverse_covariance: torch.Tens
     ``inverse_covariance`` is $\Sigma^{-1}$, shape ``(d, d)`` (scipy's ``VI``): symmetric
     positive definite, which is not checked (that would need an eigendecomposition). With
     $\Sigma^{-1} = I$ this is the Euclidean distance; with a diagonal $\Sigma$ it is
-    :func:`standardized_euclidean`. Gradient 0 at $u = v$.
+    :func:`standardized_euclidean`. Gradient 0 at $u = v$. Computed as
+    $m \sqrt{(d/m)^\top \Sigma^{-1} (d/m)}$ with $m = \max_i |d_i|$, in float32 for half
+    inputs, so the quadratic form does not overflow.
 
     Reference: ``scipy.spatial.distance.mahalanobis``; Mahalanobis (1936).
     """
@@ -134,8 +146,13 @@ def mahalanobis(u: torch.Tensor, v: torch.Tensor, inverse_covariance: torch.Tens
     size = d.shape[-1]
     check.shape("inverse_covariance", inverse_covariance, (size, size),
                 "one row and column per coordinate of u - v")
-    quadratic = torch.einsum("...i,ij,...j->...", d, inverse_covariance.to(d.dtype), d)
-    return reduce(safe_pow(quadratic, 0.5), reduction)
+    wide = widened(d)
+    m = largest(wide, -1)
+    scaled = wide / m
+    with full_precision(d):  # a matrix product: autocast would round it to half precision
+        quadratic = torch.einsum("...i,ij,...j->...", scaled,
+                                 inverse_covariance.to(wide.dtype), scaled)
+    return reduce((m.squeeze(-1) * safe_pow(quadratic, 0.5)).to(d.dtype), reduction)
 
 
 def cosine_distance(u: torch.Tensor, v: torch.Tensor, *, dim: int = -1,
@@ -148,13 +165,25 @@ def cosine_distance(u: torch.Tensor, v: torch.Tensor, *, dim: int = -1,
     undefined). torch's ``1 - cosine_similarity`` differs there: it clamps the norms at
     ``eps=1e-8`` and returns 1.
 
+    The cosine does not change when a vector is rescaled, so each is first divided by its
+    largest entry (:func:`lossbook._numerics.largest`): float32 vectors of $10^{\pm 20}$ and
+    float16 ones in the hundreds give the right distance instead of ``inf``/``inf`` or
+    $0/0$. Half-precision inputs are computed in float32 and the result converted back.
+
     Reference: ``scipy.spatial.distance.cosine``; ``torch.nn.functional.cosine_similarity``.
     """
     check.floating("u", u)
     check.floating("v", v)
     broadcastable("v", v, "u", u)
+    dtype = torch.promote_types(u.dtype, v.dtype)
+    return reduce((1 - _cosine(widened(u), widened(v), dim)).clamp(0, 2).to(dtype), reduction)
+
+
+def _cosine(u: torch.Tensor, v: torch.Tensor, dim: int) -> torch.Tensor:
+    r"""$u \cdot v / \lVert u \rVert \lVert v \rVert$ of ``u / max|u|`` and ``v / max|v|``."""
+    u, v = u / largest(u, dim), v / largest(v, dim)  # scale-invariant: rescale each first
     uv, uu, vv = (u * v).sum(dim=dim), (u * u).sum(dim=dim), (v * v).sum(dim=dim)
-    return reduce((1 - uv / torch.sqrt(uu * vv)).clamp(0, 2), reduction)
+    return uv / torch.sqrt(uu * vv)
 
 
 def correlation_distance(u: torch.Tensor, v: torch.Tensor, *, dim: int = -1,
@@ -171,9 +200,13 @@ def correlation_distance(u: torch.Tensor, v: torch.Tensor, *, dim: int = -1,
     """
     check.floating("u", u)
     check.floating("v", v)
+    broadcastable("v", v, "u", u)
+    dtype = torch.promote_types(u.dtype, v.dtype)
+    u, v = widened(u), widened(v)  # float32 for half inputs, converted back at the end
     centred_u = u - u.mean(dim=dim, keepdim=True)
     centred_v = v - v.mean(dim=dim, keepdim=True)
-    return cosine_distance(centred_u, centred_v, dim=dim, reduction=reduction)
+    correlation = _cosine(centred_u, centred_v, dim)
+    return reduce((1 - correlation).clamp(0, 2).to(dtype), reduction)
 
 
 def hamming(u: torch.Tensor, v: torch.Tensor, *, dim: int = -1,
@@ -199,11 +232,15 @@ def bray_curtis(u: torch.Tensor, v: torch.Tensor, *, dim: int = -1,
 
     Meant for non-negative vectors such as species counts, where it lies in $[0, 1]$. Not a
     metric (no triangle inequality). scipy's convention: two zero vectors give NaN ($0/0$).
+    The two sums are taken in float32 for half inputs (a float16 sum of counts in the
+    hundreds overflows and would give 0).
 
     Reference: ``scipy.spatial.distance.braycurtis``; Bray & Curtis (1957).
     """
-    d = _difference(u, v)
-    return reduce(d.abs().sum(dim=dim) / (u + v).abs().sum(dim=dim), reduction)
+    d = widened(_difference(u, v))
+    total = (widened(u) + widened(v)).abs().sum(dim=dim)
+    return reduce((d.abs().sum(dim=dim) / total).to(torch.promote_types(u.dtype, v.dtype)),
+                  reduction)
 
 
 # --------------------------------------------------------------------------- distributions
@@ -333,7 +370,8 @@ def linear_kernel(x: torch.Tensor, y: torch.Tensor, bandwidth: float = 1.0) -> t
 
     Reference: ``sklearn.metrics.pairwise.linear_kernel``.
     """
-    return x @ y.transpose(-2, -1)
+    with full_precision(x):  # no half-precision product under autocast
+        return x @ y.transpose(-2, -1)
 
 
 KERNELS = {"gaussian": gaussian_kernel, "laplacian": laplacian_kernel, "linear": linear_kernel}
@@ -490,6 +528,10 @@ def wasserstein_1d(u_values: torch.Tensor, v_values: torch.Tensor,
     if u_values.shape[:-1] != v_values.shape[:-1] or min(u_values.dim(), v_values.dim()) < 1:
         raise check.ArgumentError(f"v_values: expected the batch shape of u_values "
                          f"{tuple(u_values.shape[:-1])}, got {tuple(v_values.shape[:-1])}")
+    for name, values in (("u_values", u_values), ("v_values", v_values)):
+        if values.shape[-1] == 0:  # a distribution needs mass somewhere
+            raise check.ArgumentError(f"{name}: expected at least one sample, got shape "
+                                      f"{tuple(values.shape)}")
     u_sorted, u_cdf = _sorted_with_cdf(u_values, _check_weights("u_weights", u_weights, u_values))
     v_sorted, v_cdf = _sorted_with_cdf(v_values, _check_weights("v_weights", v_weights, v_values))
     levels = torch.cat([u_cdf, v_cdf], dim=-1).sort(dim=-1).values  # every step of F⁻¹ and G⁻¹
@@ -528,9 +570,12 @@ def sinkhorn_plan(cost: torch.Tensor, a: torch.Tensor, b: torch.Tensor, *,
     $e^{-C/\varepsilon}$, which underflows to 0 for small $\varepsilon$ (the classic
     $u = a / Kv$ form then divides 0 by 0). After the last step the column sums are exact and
     the row sums close. ``cost`` is (..., n, m); gradients flow through the unrolled loop.
+    ``iterations`` is at least 1 (the plan is defined by the last update of each potential).
 
     Reference: Cuturi (2013); Peyré & Cuturi (2019), Remark 4.23.
     """
+    if not iterations >= 1:
+        raise check.ArgumentError(f"iterations: expected at least 1, got {iterations}")
     g = torch.zeros_like(cost[..., 0, :])
     log_a, log_b = torch.log(a), torch.log(b)
     for _ in range(iterations):
@@ -553,7 +598,8 @@ def sinkhorn_distance(x: torch.Tensor, y: torch.Tensor, a: torch.Tensor | None =
     within $\varepsilon \log n$ for uniform weights and $n = m$ — but the smaller
     $\varepsilon$, the more ``iterations`` it needs (until then the plan's row sums are off;
     check them). $\varepsilon$ is in the units of the cost: choose it relative to the
-    typical $C_{ij}$.
+    typical $C_{ij}$. Half-precision points are computed in float32 (the potentials carry
+    costs divided by $\varepsilon$) and the result is returned in their dtype.
 
     Reference: Cuturi (2013), "Sinkhorn distances"; Peyré & Cuturi (2019), ch. 4.
     """
@@ -562,17 +608,23 @@ def sinkhorn_distance(x: torch.Tensor, y: torch.Tensor, a: torch.Tensor | None =
         raise check.ArgumentError(f"p: expected p >= 1, got {p}")
     if not epsilon > 0:
         raise check.ArgumentError(f"epsilon: expected a positive number, got {epsilon}")
-    a = _positive_weights("a", a, x)
-    b = _positive_weights("b", b, y)
+    dtype, x, y = x.dtype, widened(x), widened(y)  # float32 for half inputs
+    a = _positive_weights("a", a, x, "x")
+    b = _positive_weights("b", b, y, "y")
     cost = safe_pow(_squared_distances(x, y), p / 2)
     plan = sinkhorn_plan(cost, a, b, epsilon=epsilon, iterations=iterations)
-    return (plan * cost).sum(dim=(-2, -1))
+    return (plan * cost).sum(dim=(-2, -1)).to(dtype)
 
 
-def _positive_weights(name: str, weights: torch.Tensor | None, points: torch.Tensor):
+def _positive_weights(name: str, weights: torch.Tensor | None, points: torch.Tensor,
+                      points_name: str):
+    if points.shape[-2] == 0:
+        raise check.ArgumentError(f"{points_name}: expected at least one point, got shape "
+                                  f"{tuple(points.shape)}")
     if weights is None:
         return torch.full_like(points[..., 0], 1 / points.shape[-2])
     check.floating(name, weights)
+    weights = widened(weights).to(points.dtype)
     check.shape(name, weights, points.shape[:-1], "one weight per point")
     check.values((name, weights, weights > 0, "positive weights (drop points of weight 0)"))
     return weights / weights.sum(dim=-1, keepdim=True)
@@ -581,59 +633,80 @@ def _positive_weights(name: str, weights: torch.Tensor | None, points: torch.Ten
 CATALOG = (
     Entry(euclidean, chapter="12_distances", task="vector distance / regression",
           summary=r"$\Vert u - v\Vert_2$", reference="scipy.spatial.distance.euclidean",
-          input_kind="vectors", convex=True, bounded=False, robust=True),
+          input_kind="vectors", convex=True, bounded=False, robust=True,
+          inputs=sample("vectors", "vectors")),
     Entry(manhattan, chapter="12_distances", task="vector distance / regression",
           summary=r"$\Vert u - v\Vert_1$", reference="scipy.spatial.distance.cityblock",
-          input_kind="vectors", convex=True, bounded=False, robust=True),
+          input_kind="vectors", convex=True, bounded=False, robust=True,
+          inputs=sample("vectors", "vectors")),
     Entry(chebyshev, chapter="12_distances", task="vector distance",
           summary=r"$\max_i \vert u_i - v_i\vert$", reference="scipy.spatial.distance.chebyshev",
-          input_kind="vectors", convex=True, bounded=False, robust=False),
+          input_kind="vectors", convex=True, bounded=False, robust=True,
+          inputs=sample("vectors", "vectors")),
     Entry(minkowski, chapter="12_distances", task="vector distance",
           summary=r"$(\sum_i \vert u_i - v_i\vert^p)^{1/p}$",
           reference="scipy.spatial.distance.minkowski", input_kind="vectors",
-          convex=None, bounded=False, robust=None),
+          convex=None, bounded=False, robust=True,
+          inputs=sample("vectors", "vectors", p=3.0),
+          depends=(Depends("convex", holds={"p": 3.0}, fails={"p": 0.5}),)),
     Entry(standardized_euclidean, chapter="12_distances", task="vector distance",
           summary=r"$\sqrt{\sum_i (u_i - v_i)^2 / V_i}$",
           reference="scipy.spatial.distance.seuclidean", input_kind="vectors",
-          convex=True, bounded=False, robust=True),
+          convex=True, bounded=False, robust=True,
+          inputs=samples.weighted_vectors("variances")),
     Entry(mahalanobis, chapter="12_distances", task="vector distance",
           summary=r"$\sqrt{(u - v)^\top \Sigma^{-1} (u - v)}$",
           reference="scipy.spatial.distance.mahalanobis", input_kind="vectors",
-          convex=True, bounded=False, robust=True),
+          convex=True, bounded=False, robust=True,
+          inputs=samples.weighted_vectors("inverse")),
     Entry(cosine_distance, chapter="12_distances", task="embedding similarity",
           summary=r"$1 - u \cdot v / \Vert u\Vert \Vert v\Vert$",
           reference="scipy.spatial.distance.cosine",
-          input_kind="vectors", convex=False, bounded=True, robust=True),
+          input_kind="vectors", convex=False, bounded=True, robust=True,
+          inputs=sample("vectors", "vectors")),
     Entry(correlation_distance, chapter="12_distances", task="vector distance",
           summary=r"$1 - \mathrm{Pearson}(u, v)$",
           reference="scipy.spatial.distance.correlation", input_kind="vectors",
-          convex=False, bounded=True, robust=False),
+          convex=False, bounded=True, robust=True,
+          inputs=sample("vectors", "vectors")),
     Entry(hamming, chapter="12_distances", task="code / label distance (evaluation)",
           summary=r"fraction of $i$ with $u_i \neq v_i$",
           reference="scipy.spatial.distance.hamming", input_kind="vectors (any dtype)",
-          convex=False, bounded=True, robust=True),
+          convex=False, bounded=True, robust=True,
+          inputs=sample("codes", "codes")),
     Entry(bray_curtis, chapter="12_distances", task="count / composition dissimilarity",
           summary=r"$\sum_i \vert u_i - v_i\vert / \sum_i \vert u_i + v_i\vert$",
           reference="scipy.spatial.distance.braycurtis", input_kind="non-negative vectors",
-          convex=False, bounded=True, robust=True),
+          convex=False, bounded=True, robust=True,
+          inputs=sample("amounts", "amounts")),
     Entry(js_distance, chapter="12_distances", task="distribution matching",
           summary=r"$\sqrt{\mathrm{JS}(p, q)}$",
           reference="scipy.spatial.distance.jensenshannon", input_kind="probabilities",
-          convex=False, bounded=True, robust=True),
+          convex=False, bounded=True, robust=False,
+          inputs=sample("distributions", "distributions")),
     Entry(hellinger_distance, chapter="12_distances", task="distribution matching",
           summary=r"$\frac{1}{\sqrt 2}\Vert \sqrt p - \sqrt q\Vert_2$", reference=None,
-          input_kind="probabilities", convex=False, bounded=True, robust=True),
+          input_kind="probabilities", convex=False, bounded=True, robust=False,
+          inputs=sample("distributions", "distributions")),
     Entry(bhattacharyya_distance, chapter="12_distances", task="distribution matching",
           summary=r"$-\log \sum_x \sqrt{p(x) q(x)}$", reference=None,
-          input_kind="probabilities", convex=True, bounded=False, robust=False),
+          input_kind="probabilities", convex=True, bounded=False, robust=False,
+          inputs=sample("distributions", "distributions")),
     Entry(mmd, chapter="12_distances", task="two-sample test / generative models",
           summary=r"$\mathbb{E}k(x,x') + \mathbb{E}k(y,y') - 2\mathbb{E}k(x,y)$",
-          reference=None, input_kind="samples", convex=None, bounded=None, robust=None),
+          reference=None, input_kind="samples", convex=None, bounded=None, robust=None,
+          inputs=sample("samples", "samples"),
+          depends=(Depends("convex", holds={"kernel": "linear"}, fails={"kernel": "gaussian"}),
+                   Depends("bounded", holds={"kernel": "gaussian"}, fails={"kernel": "linear"}),
+                   Depends("robust", holds={"kernel": "gaussian"}, fails={"kernel": "linear"}))),
     Entry(wasserstein_1d, chapter="12_distances", task="distribution matching (1-D)",
           summary=r"$(\int_0^1 \vert F^{-1} - G^{-1}\vert^p\,dt)^{1/p}$",
           reference="scipy.stats.wasserstein_distance", input_kind="samples",
-          convex=None, bounded=False, robust=None),
+          convex=False, bounded=False, robust=True,
+          inputs=sample("samples", "samples")),
     Entry(sinkhorn_distance, chapter="12_distances", task="distribution matching",
           summary=r"$\langle P_\varepsilon, C \rangle$, entropic OT", reference=None,
-          input_kind="samples", convex=None, bounded=False, robust=None),
+          input_kind="samples", convex=False, bounded=False, robust=None,
+          inputs=sample("samples", "samples"),
+          depends=(Depends("robust", holds={"p": 1.0}, fails={"p": 2.0}),)),
 )

@@ -17,9 +17,16 @@ from collections.abc import Callable
 import torch
 
 from lossbook import _checks as check
-from lossbook._numerics import broadcastable, clamp_value_only, logsumexp
+from lossbook._numerics import (
+    broadcastable,
+    clamp_value_only,
+    full_precision,
+    logsumexp,
+    widened,
+)
 from lossbook._reduce import reduce
-from lossbook.catalog import Entry
+from lossbook._samples import sample
+from lossbook.catalog import Depends, Entry
 
 
 # --------------------------------------------------------------------------- distances
@@ -112,16 +119,20 @@ def triplet_margin_loss(
     $m > 0$ (torch raises for $m \le 0$). $d$ is :func:`pairwise_distance` with norm ``p`` and
     ``eps``. With ``swap=True`` the negative's distance is $\min(d(a, n), d(p, n))$, the
     harder of the two (Balntas et al., 2016). Inputs are (D,) or (N, D), all the same shape.
+    Half-precision inputs are compared in float32: the loss is a small difference of two
+    large distances, which bfloat16's 8 bits would round away.
 
     Reference: ``torch.nn.functional.triplet_margin_loss``; Schroff et al. (2015).
     """
     _check_triplet(anchor, positive, negative, margin)
     check.reduction(reduction)
+    dtype = anchor.dtype
+    anchor, positive, negative = widened(anchor), widened(positive), widened(negative)
     d_positive = pairwise_distance(anchor, positive, p, eps)
     d_negative = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_negative = torch.minimum(d_negative, pairwise_distance(positive, negative, p, eps))
-    return reduce((d_positive - d_negative + margin).clamp(min=0), reduction)
+    return reduce((d_positive - d_negative + margin).clamp(min=0), reduction).to(dtype)
 
 
 def triplet_margin_with_distance_loss(
@@ -138,18 +149,24 @@ def triplet_margin_with_distance_loss(
 
     ``distance_function(x1, x2)`` returns one non-negative distance per row (e.g.
     ``lambda x, y: 1 - cosine_similarity(x, y)``); the default is :func:`pairwise_distance`.
-    ``swap`` and the $m > 0$ requirement are as in :func:`triplet_margin_loss`.
+    ``swap`` and the $m > 0$ requirement are as in :func:`triplet_margin_loss`. With the
+    default distance, half-precision inputs are compared in float32 (as in
+    :func:`triplet_margin_loss`); a ``distance_function`` receives the inputs as given.
 
     Reference: ``torch.nn.functional.triplet_margin_with_distance_loss``.
     """
     _check_triplet(anchor, positive, negative, margin)
     check.reduction(reduction)
+    dtype = anchor.dtype
+    if distance_function is None:  # the difference of two large distances: float32 for half
+        anchor, positive, negative = widened(anchor), widened(positive), widened(negative)
     distance = distance_function if distance_function is not None else pairwise_distance
     d_positive = distance(anchor, positive)
     d_negative = distance(anchor, negative)
     if swap:
         d_negative = torch.minimum(d_negative, distance(positive, negative))
-    return reduce((d_positive - d_negative + margin).clamp(min=0), reduction)
+    loss = reduce((d_positive - d_negative + margin).clamp(min=0), reduction)
+    return loss.to(dtype) if distance_function is None else loss
 
 
 # --------------------------------------------------------------------------- mining
@@ -234,14 +251,14 @@ def cosine_embedding_loss(
     check.shape("target", target, input1.shape[:-1], "one target per pair")
     check.reduction(reduction)
     epsilon = 1e-12  # keeps 0 / 0 away from zero vectors
-    dot = (input1 * input2).sum(dim=-1)
-    norms = torch.sqrt(((input1 ** 2).sum(dim=-1) + epsilon) * ((input2 ** 2).sum(dim=-1)
-                                                                 + epsilon))
+    x1, x2 = widened(input1), widened(input2)  # float16: the product of norms overflows
+    dot = (x1 * x2).sum(dim=-1)
+    norms = torch.sqrt(((x1 ** 2).sum(dim=-1) + epsilon) * ((x2 ** 2).sum(dim=-1) + epsilon))
     cos = dot / norms
     zero = torch.zeros_like(cos)
     loss = (torch.where(target == 1, 1 - cos, zero)
             + torch.where(target == -1, (cos - margin).clamp(min=0), zero))
-    return reduce(loss, reduction)
+    return reduce(loss, reduction).to(input1.dtype)
 
 
 def contrastive_loss(
@@ -302,9 +319,15 @@ def info_nce_loss(
         raise check.ArgumentError(f"temperature: expected a value > 0, got {temperature}")
     q = query / torch.linalg.vector_norm(query, dim=1, keepdim=True).clamp(min=1e-12)
     k = key / torch.linalg.vector_norm(key, dim=1, keepdim=True).clamp(min=1e-12)
-    logits = q @ k.T / temperature
+    with full_precision(q):  # under autocast a matrix product would run in half precision
+        logits = q @ k.T / temperature
     loss = logsumexp(logits, dim=1) - logits.diagonal()  # -log softmax(logits)[i, i]
     return reduce(loss, reduction)
+
+
+def _cosine_distance(x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
+    """$1 - \\cos(x_1, x_2)$, at most 2: with it the triplet loss is bounded (see CATALOG)."""
+    return 1 - torch.cosine_similarity(x1, x2, dim=-1)
 
 
 CATALOG = (
@@ -312,33 +335,45 @@ CATALOG = (
           summary=r"$\lVert x_1 - x_2 + \varepsilon \rVert_p$",
           # torch's pairwise_distance is a builtin without an inspectable signature, which
           # the catalog's signature test cannot read; tests/test_embedding.py compares it.
-          reference=None, input_kind="embeddings", convex=True, bounded=False, robust=None),
+          reference=None, input_kind="embeddings", convex=None, bounded=False, robust=True,
+          inputs=sample("embeddings", "embeddings"),
+          depends=(Depends("convex", holds={"p": 2.0}, fails={"p": 0.5}),)),
     Entry(cosine_similarity, chapter="07_embedding_losses", task="similarity of embeddings",
           summary=r"$\frac{x_1 \cdot x_2}{\max(\lVert x_1 \rVert, \varepsilon)"
                   r"\max(\lVert x_2 \rVert, \varepsilon)}$",
           # a builtin without an inspectable signature, like pairwise_distance;
           # tests/test_torch_conformance.py compares it with torch on op_db's samples.
-          reference=None, input_kind="embeddings", convex=False, bounded=True, robust=True),
+          reference=None, input_kind="embeddings", convex=False, bounded=True, robust=True,
+          inputs=sample("embeddings", "embeddings")),
     Entry(pdist, chapter="07_embedding_losses", task="distances within a batch",
           summary=r"$\lVert x_i - x_j \rVert_p$ for every pair $i < j$",
-          reference=None, input_kind="embeddings", convex=True, bounded=False, robust=None),
+          reference=None, input_kind="embeddings", convex=None, bounded=False, robust=True,
+          inputs=sample("embeddings"),
+          depends=(Depends("convex", holds={"p": 2.0}, fails={"p": 0.5}),)),
     Entry(triplet_margin_loss, chapter="07_embedding_losses", task="metric learning (triplets)",
           summary=r"$\max(0, d(a, p) - d(a, n) + m)$",
           reference="torch.nn.functional.triplet_margin_loss", input_kind="embeddings",
-          convex=False, bounded=False, robust=False),
+          convex=False, bounded=False, robust=True,
+          inputs=sample("embeddings", "embeddings", "embeddings")),
     Entry(triplet_margin_with_distance_loss, chapter="07_embedding_losses",
           task="metric learning (triplets)", summary=r"$\max(0, d(a, p) - d(a, n) + m)$, any $d$",
           reference="torch.nn.functional.triplet_margin_with_distance_loss",
-          input_kind="embeddings", convex=False, bounded=None, robust=False),
+          input_kind="embeddings", convex=False, bounded=None, robust=True,
+          inputs=sample("embeddings", "embeddings", "embeddings"),
+          depends=(Depends("bounded", holds={"distance_function": _cosine_distance},
+                           fails={"distance_function": None}),)),
     Entry(cosine_embedding_loss, chapter="07_embedding_losses", task="metric learning (pairs)",
           summary=r"$1 - \cos$ if $y = 1$, $\max(0, \cos - m)$ if $y = -1$",
           reference="torch.nn.functional.cosine_embedding_loss", input_kind="embeddings",
-          convex=False, bounded=True, robust=True),
+          convex=False, bounded=True, robust=True,
+          inputs=sample("embeddings", "embeddings", "row_signs")),
     Entry(contrastive_loss, chapter="07_embedding_losses", task="metric learning (pairs)",
           summary=r"$\frac12 d^2$ if $y = 1$, $\frac12 \max(0, m - d)^2$ if $y = -1$",
-          reference=None, input_kind="embeddings", convex=False, bounded=False, robust=False),
+          reference=None, input_kind="embeddings", convex=False, bounded=False, robust=False,
+          inputs=sample("embeddings", "embeddings", "row_signs")),
     Entry(info_nce_loss, chapter="07_embedding_losses",
           task="contrastive representation learning",
           summary=r"$-\log \frac{e^{s_{ii}/\tau}}{\sum_j e^{s_{ij}/\tau}}$", reference=None,
-          input_kind="embeddings", convex=False, bounded=True, robust=False),
+          input_kind="embeddings", convex=False, bounded=True, robust=True,
+          inputs=sample("embeddings", "embeddings")),
 )

@@ -23,8 +23,10 @@ from __future__ import annotations
 import torch
 
 from lossbook import _checks as check
+from lossbook import _samples as samples
 from lossbook._numerics import log1p_exp as softplus  # exact: no threshold, as torch's losses
 from lossbook._reduce import reduce
+from lossbook._samples import sample
 from lossbook.catalog import Entry
 
 
@@ -163,11 +165,28 @@ def g_loss_hinge(fake: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
 
 # --------------------------------------------------------------------------- penalties
 def _input_gradient(critic, x: torch.Tensor) -> torch.Tensor:
-    """$\\nabla_x \\sum_i D(x_i)$, one row per sample, kept in the graph (double backward)."""
+    """$\\nabla_x \\sum_i D(x_i)$, one row per sample, kept in the graph (double backward).
+
+    A critic whose scores do not depend on its input has input gradient 0, the derivative of
+    a constant (autograd returns None for it, or refuses scores without a graph). Samples of
+    shape (N,) are N one-feature samples.
+    """
     x = x.detach().requires_grad_(True)
     scores = critic(x)
-    (gradient,) = torch.autograd.grad(scores.sum(), x, create_graph=True)
-    return gradient.flatten(start_dim=1)
+    gradient = None
+    if scores.requires_grad:
+        (gradient,) = torch.autograd.grad(scores.sum(), x, create_graph=True, allow_unused=True)
+    if gradient is None:  # the critic ignores x: its gradient in x is 0
+        gradient = torch.zeros_like(x)
+    return gradient.unsqueeze(1) if gradient.dim() == 1 else gradient.flatten(start_dim=1)
+
+
+def _check_samples(**tensors: torch.Tensor) -> None:
+    for name, value in tensors.items():
+        check.floating(name, value)
+        if value.dim() == 0:
+            raise check.ArgumentError(
+                f"{name}: expected a batch of samples of shape (N, ...), got a 0-d tensor")
 
 
 def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, *, weight: float = 10.0,
@@ -180,11 +199,13 @@ def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, *, weight: 
     ``epsilon``, shape ``(N,)``). The norm is taken per sample over all its features; the
     gradient is built with ``create_graph=True`` so the penalty trains the critic. A linear
     critic with a unit-norm weight has penalty 0. ``epsilon`` is drawn on the CPU from
-    ``generator`` (if given) and moved to ``real``'s device.
+    ``generator`` (if given) and moved to ``real``'s device. Samples of shape (N,) are N
+    scalars. A critic that ignores its input has gradient 0 there, so its penalty is
+    $\lambda$ (a constant: it does not train the critic).
 
     Reference: Gulrajani et al. (2017), eq. 3 and algorithm 1 ($\lambda = 10$).
     """
-    _scores(real=real, fake=fake)
+    _check_samples(real=real, fake=fake)
     check.same_shape("real", real, "fake", fake)
     if epsilon is None:
         epsilon = torch.rand(real.shape[0], generator=generator, dtype=real.dtype)
@@ -202,11 +223,12 @@ def r1_penalty(critic, real: torch.Tensor, *, gamma: float = 10.0,
 
     Penalises the discriminator's gradient on real data only, pushing it towards zero where the
     data are, which stabilises training near the equilibrium. Add it to the discriminator's
-    loss; the gradient is built with ``create_graph=True``.
+    loss; the gradient is built with ``create_graph=True``. Samples of shape (N,) are N
+    scalars; a critic that ignores its input has gradient 0 there, so its penalty is 0.
 
     Reference: Mescheder et al. (2018), eq. 9.
     """
-    _scores(real=real)
+    _check_samples(real=real)
     squared_norms = _input_gradient(critic, real).pow(2).sum(dim=1)
     return gamma / 2 * reduce(squared_norms, reduction)
 
@@ -233,41 +255,53 @@ _S = "critic scores"
 CATALOG = (
     Entry(d_loss_minimax, chapter="11_gan_losses", task="GAN discriminator",
           summary=r"$\mathrm{softplus}(-\ell_r) + \mathrm{softplus}(\ell_f)$",
-          reference=None, input_kind=_D, convex=True, bounded=False, robust=False),
+          reference=None, input_kind=_D, convex=True, bounded=False, robust=True,
+          inputs=sample("logits", "logits")),
     Entry(g_loss_minimax, chapter="11_gan_losses", task="GAN generator (saturating)",
           summary=r"$\log(1 - D(G(z))) = -\mathrm{softplus}(\ell_f)$",
-          reference=None, input_kind=_D, convex=False, bounded=True, robust=False),
+          reference=None, input_kind=_D, convex=False, bounded=True, robust=True,
+          inputs=sample("logits")),
     Entry(g_loss_nonsaturating, chapter="11_gan_losses", task="GAN generator",
           summary=r"$-\log D(G(z)) = \mathrm{softplus}(-\ell_f)$",
-          reference=None, input_kind=_D, convex=True, bounded=False, robust=False),
+          reference=None, input_kind=_D, convex=True, bounded=False, robust=True,
+          inputs=sample("logits")),
     Entry(d_loss_lsgan, chapter="11_gan_losses", task="GAN discriminator (least squares)",
           summary=r"$\frac12 (D(x) - b)^2 + \frac12 (D(G(z)) - a)^2$",
-          reference=None, input_kind=_S, convex=True, bounded=False, robust=False),
+          reference=None, input_kind=_S, convex=True, bounded=False, robust=False,
+          inputs=sample("critic_scores", "critic_scores")),
     Entry(g_loss_lsgan, chapter="11_gan_losses", task="GAN generator (least squares)",
           summary=r"$\frac12 (D(G(z)) - c)^2$",
-          reference=None, input_kind=_S, convex=True, bounded=False, robust=False),
+          reference=None, input_kind=_S, convex=True, bounded=False, robust=False,
+          inputs=sample("critic_scores")),
     Entry(d_loss_wasserstein, chapter="11_gan_losses", task="WGAN critic",
           summary=r"$D(G(z)) - D(x)$",
-          reference=None, input_kind=_S, convex=True, bounded=False, robust=False),
+          reference=None, input_kind=_S, convex=True, bounded=False, robust=True,
+          inputs=sample("critic_scores", "critic_scores")),
     Entry(g_loss_wasserstein, chapter="11_gan_losses", task="WGAN generator",
           summary=r"$-D(G(z))$",
-          reference=None, input_kind=_S, convex=True, bounded=False, robust=False),
+          reference=None, input_kind=_S, convex=True, bounded=False, robust=True,
+          inputs=sample("critic_scores")),
     Entry(d_loss_hinge, chapter="11_gan_losses", task="GAN discriminator (hinge)",
           summary=r"$\max(0, 1 - D(x)) + \max(0, 1 + D(G(z)))$",
-          reference=None, input_kind=_S, convex=True, bounded=False, robust=False),
+          reference=None, input_kind=_S, convex=True, bounded=False, robust=True,
+          inputs=sample("critic_scores", "critic_scores")),
     Entry(g_loss_hinge, chapter="11_gan_losses", task="GAN generator (hinge)",
           summary=r"$-D(G(z))$",
-          reference=None, input_kind=_S, convex=True, bounded=False, robust=False),
+          reference=None, input_kind=_S, convex=True, bounded=False, robust=True,
+          inputs=sample("critic_scores")),
     Entry(gradient_penalty, chapter="11_gan_losses", task="WGAN-GP critic regulariser",
           summary=r"$\lambda (\Vert \nabla D(\hat x) \Vert_2 - 1)^2$",
-          reference=None, input_kind="critic and samples", convex=None, bounded=False,
-          robust=False),
+          reference=None, input_kind="critic and samples", convex=False, bounded=False,
+          robust=False,
+          inputs=samples.critic("samples", "samples", epsilon="<uniform>")),
     Entry(r1_penalty, chapter="11_gan_losses", task="GAN discriminator regulariser",
           summary=r"$\frac{\gamma}{2} \Vert \nabla D(x) \Vert_2^2$",
-          reference=None, input_kind="discriminator and data", convex=None, bounded=False,
-          robust=False),
+          reference=None, input_kind="discriminator and data", convex=True, bounded=False,
+          robust=False,
+          inputs=samples.critic("samples")),
     Entry(cycle_consistency_loss, chapter="11_gan_losses", task="unpaired translation",
           summary=r"$\lambda \vert F(G(x)) - x \vert$",
           reference=None, input_kind="reconstructions", convex=True, bounded=False,
-          robust=True),
+          robust=True,
+          inputs=sample("predictions", "predictions")),
 )

@@ -19,6 +19,7 @@ from lossbook import _numerics as num
 from lossbook._numerics import log1p_exp as softplus  # exact: no threshold, as torch's losses
 from lossbook._numerics import log_softmax
 from lossbook._reduce import reduce
+from lossbook._samples import sample
 from lossbook.catalog import Entry
 
 
@@ -438,6 +439,11 @@ def js_divergence(
     returns that square root (the JS *distance*), so
     ``js_divergence(p, q) == jensenshannon(p, q) ** 2``. Reduces over ``dim`` only.
 
+    Each term is $p_i \log(p_i / m_i)$, 0 where $p_i = 0$, and passes gradient 0 there: the
+    gradient stays finite where the derivative is infinite ($p_i = 0 < q_i$) and where a bin
+    is empty in both (``xlogy`` would give $-\infty + \infty$ = NaN and spoil the whole
+    gradient).
+
     Reference: Lin (1991); ``scipy.spatial.distance.jensenshannon``.
     """
     check.floating("p", p)
@@ -445,10 +451,15 @@ def js_divergence(
     check.same_shape("p", p, "q", q)
     check.unit_interval(p=p, q=q)
     m = (p + q) / 2
-    kl_pm = (torch.xlogy(p, p) - torch.xlogy(p, m)).sum(dim=dim)
-    kl_qm = (torch.xlogy(q, q) - torch.xlogy(q, m)).sum(dim=dim)
-    js = (kl_pm + kl_qm) / 2
+    js = (_x_log_ratio(p, m).sum(dim=dim) + _x_log_ratio(q, m).sum(dim=dim)) / 2
     return js / math.log(base) if base is not None else js
+
+
+def _x_log_ratio(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+    """$x \\log(x / m)$, 0 where $x = 0$ with gradient 0 there (double ``where``); NaN stays."""
+    zero = x == 0
+    safe_ratio = torch.where(zero, 1.0, x) / torch.where(zero, 1.0, m)
+    return torch.where(zero, 0.0, x * torch.log(safe_ratio))
 
 
 # --------------------------------------------------------------------------- 0-1 loss
@@ -462,7 +473,8 @@ def zero_one_loss(
       margin $y\,x \le 0$ (a score of exactly 0 counts as a mistake).
 
     The loss is piecewise constant, so its gradient is zero wherever it exists and it cannot
-    train a model by gradient descent; the result carries no autograd graph. Surrogates
+    train a model by gradient descent; the result carries no autograd graph. A NaN score
+    gives NaN for its sample (it is neither a hit nor a mistake). Surrogates
     (cross-entropy, hinge, logistic, exponential) replace it in training.
     """
     check.tensor("input", input)
@@ -471,45 +483,55 @@ def zero_one_loss(
     dtype = input.dtype if input.is_floating_point() else torch.get_default_dtype()
     if target.shape == input.shape:
         check.values_in("target", target, (-1, 1))
-        mistakes = input * target <= 0
+        mistakes, unknown = input * target <= 0, torch.isnan(input)
     else:
         check.integer("target", target)
         class_dim = num.class_dim(input)
         expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
         check.shape("target", target, expected, "input's shape without the class dimension")
         check.class_indices("target", target, input.shape[class_dim])  # as cross_entropy does
-        mistakes = input.argmax(dim=class_dim) != target
-    return reduce(mistakes.detach().to(dtype), reduction)
+        best = input.argmax(dim=class_dim, keepdim=True)  # argmax points at a NaN if any
+        mistakes = best.squeeze(class_dim) != target
+        unknown = torch.isnan(input.gather(class_dim, best)).squeeze(class_dim)
+    loss = mistakes.detach().to(dtype)  # a NaN score is neither right nor wrong: NaN
+    return reduce(torch.where(unknown, math.nan, loss), reduction)
 
 
 CATALOG = (
     Entry(cross_entropy, chapter="04_entropy_cross_entropy_kl", task="multi-class classification",
           summary=r"$-\sum_c q_c \log \mathrm{softmax}(x)_c$",
           reference="torch.nn.functional.cross_entropy", input_kind="logits",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=True,
+          inputs=sample("logits", "classes")),
     Entry(nll_loss, chapter="04_entropy_cross_entropy_kl", task="multi-class classification",
           summary=r"$-x_{y}$ for log-probabilities $x$",
           reference="torch.nn.functional.nll_loss", input_kind="log-probabilities",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=True,
+          inputs=sample("log_probabilities", "classes")),
     Entry(binary_cross_entropy, chapter="04_entropy_cross_entropy_kl",
           task="binary / multi-label classification",
           summary=r"$-[y \log p + (1-y) \log(1-p)]$",
           reference="torch.nn.functional.binary_cross_entropy", input_kind="probabilities",
-          convex=True, bounded=True, robust=False),
+          convex=True, bounded=False, robust=False,
+          inputs=sample("probabilities", "probabilities")),
     Entry(binary_cross_entropy_with_logits, chapter="04_entropy_cross_entropy_kl",
           task="binary / multi-label classification",
           summary=r"$(1-y)x + \mathrm{softplus}(-x)$",
           reference="torch.nn.functional.binary_cross_entropy_with_logits", input_kind="logits",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=True,
+          inputs=sample("logits", "probabilities")),
     Entry(kl_div, chapter="04_entropy_cross_entropy_kl", task="distribution matching",
           summary=r"$\sum p (\log p - \log q)$, input $\log q$",
           reference="torch.nn.functional.kl_div", input_kind="log-probabilities",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=True,
+          inputs=sample("log_probabilities", "distributions", reduction="batchmean")),
     Entry(js_divergence, chapter="04_entropy_cross_entropy_kl", task="distribution matching",
           summary=r"$\frac12 \mathrm{KL}(p \Vert m) + \frac12 \mathrm{KL}(q \Vert m)$",
           reference="scipy.spatial.distance.jensenshannon", input_kind="probabilities",
-          convex=True, bounded=True, robust=True),
+          convex=True, bounded=True, robust=False,
+          inputs=sample("distributions", "distributions")),
     Entry(zero_one_loss, chapter="04_entropy_cross_entropy_kl", task="classification (evaluation)",
           summary=r"$\mathbb{1}[\hat y \neq y]$", reference=None, input_kind="logits or scores",
-          convex=False, bounded=True, robust=True),
+          convex=False, bounded=True, robust=True,
+          inputs=sample("logits", "classes")),
 )

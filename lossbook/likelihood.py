@@ -22,6 +22,7 @@ from lossbook import _checks as check
 from lossbook._numerics import broadcastable
 from lossbook._numerics import clamp_value_only as _clamp_value_only
 from lossbook._reduce import reduce
+from lossbook._samples import sample
 from lossbook.catalog import Entry
 
 
@@ -298,13 +299,16 @@ CATALOG = (
           task="regression with predicted uncertainty",
           summary=r"$\frac12[\log\sigma^2 + (y - \mu)^2 / \sigma^2]$",
           reference="torch.nn.functional.gaussian_nll_loss", input_kind="mean and variance",
-          convex=False, bounded=False, robust=False),
+          convex=True, bounded=False, robust=False,
+          inputs=sample("predictions", "predictions", "variances")),
     Entry(poisson_nll_loss, chapter="03_maximum_likelihood", task="count regression",
           summary=r"$e^{\eta} - y\,\eta$ for log-rate $\eta$",
           reference="torch.nn.functional.poisson_nll_loss", input_kind="log-rates or rates",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=False,
+          inputs=sample("log_rates", "counts")),
     Entry(laplace_nll, chapter="03_maximum_likelihood",
           task="robust regression with predicted scale",
           summary=r"$\log b + \vert y - \mu \vert / b$", reference=None,
-          input_kind="location and scale", convex=False, bounded=False, robust=True),
+          input_kind="location and scale", convex=True, bounded=False, robust=True,
+          inputs=sample("predictions", "predictions", "variances")),
 )

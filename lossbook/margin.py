@@ -15,10 +15,12 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from lossbook import _checks as check
-from lossbook._numerics import broadcastable
+from lossbook import _samples as samples
+from lossbook._numerics import broadcastable, widened
 from lossbook._numerics import log1p_exp as softplus  # exact: no threshold, as torch's losses
 from lossbook._reduce import reduce
-from lossbook.catalog import Entry
+from lossbook._samples import sample
+from lossbook.catalog import Depends, Entry
 from lossbook.information import binary_cross_entropy_with_logits
 
 
@@ -233,10 +235,11 @@ def multi_margin_loss(
         check.shape("weight", weight, (num_classes,), "one weight per class")
     check.class_indices("target", classes, num_classes)
 
+    scores = widened(scores)  # float32 for half: a sum of C hinges overflows
     loss = _MultiMargin.apply(scores, classes, p, margin) / num_classes
     if weight is not None:
-        loss = loss * weight[classes]
-    return reduce(loss.reshape(target.shape), reduction)
+        loss = loss * weight.to(scores.dtype)[classes]
+    return reduce(loss.reshape(target.shape), reduction).to(input.dtype)
 
 
 def multilabel_margin_loss(
@@ -281,8 +284,9 @@ def multilabel_margin_loss(
     num_classes = scores.shape[-1]
     check.class_indices("target", target, num_classes, ignore_index=-1, also=" or -1 (padding)")
 
+    scores = widened(scores)  # float16 scores of 1e4: a sum of C^2 hinges would overflow
     loss = _MultilabelMargin.apply(scores, target) / num_classes
-    return reduce(loss if input.dim() == 2 else loss[0], reduction)
+    return reduce(loss if input.dim() == 2 else loss[0], reduction).to(input.dtype)
 
 
 def _active_counts(x: torch.Tensor, target: torch.Tensor):
@@ -373,33 +377,42 @@ def multilabel_soft_margin_loss(
 CATALOG = (
     Entry(hinge_loss, chapter="06_margin_losses", task="binary classification",
           summary=r"$\max(0, 1 - y f)$, $y = \pm 1$", reference="sklearn.metrics.hinge_loss",
-          input_kind="scores", convex=True, bounded=False, robust=False),
+          input_kind="scores", convex=True, bounded=False, robust=True,
+          inputs=sample("scores", "signs")),
     Entry(squared_hinge_loss, chapter="06_margin_losses", task="binary classification",
           summary=r"$\max(0, 1 - y f)^2$", reference=None, input_kind="scores",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=False,
+          inputs=sample("scores", "signs")),
     Entry(soft_margin_loss, chapter="06_margin_losses", task="binary classification",
           summary=r"$\log(1 + e^{-y f})$", reference="torch.nn.functional.soft_margin_loss",
-          input_kind="logits", convex=True, bounded=False, robust=False),
+          input_kind="logits", convex=True, bounded=False, robust=True,
+          inputs=sample("scores", "signs")),
     Entry(margin_ranking_loss, chapter="06_margin_losses", task="ranking (pairs)",
           summary=r"$\max(0, -y(x_1 - x_2) + m)$",
           reference="torch.nn.functional.margin_ranking_loss", input_kind="scores",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=True,
+          inputs=sample("scores", "scores", "signs")),
     Entry(hinge_embedding_loss, chapter="06_margin_losses", task="similarity (pairs)",
           summary=r"$x$ if $y = 1$, $\max(0, m - x)$ if $y = -1$",
           reference="torch.nn.functional.hinge_embedding_loss", input_kind="distances",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=True,
+          inputs=sample("distances", "signs")),
     Entry(multi_margin_loss, chapter="06_margin_losses", task="multi-class classification",
           summary=r"$\frac1C \sum_{j \ne y} \max(0, m - x_y + x_j)^p$",
           reference="torch.nn.functional.multi_margin_loss", input_kind="scores",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=None,
+          inputs=sample("scores", "classes"),
+          depends=(Depends("robust", holds={"p": 1}, fails={"p": 2}),)),
     Entry(multilabel_margin_loss, chapter="06_margin_losses",
           task="multi-label classification",
           summary=r"$\frac1C \sum_{j \in y} \sum_{i \notin y} \max(0, 1 - x_j + x_i)$",
           reference="torch.nn.functional.multilabel_margin_loss", input_kind="scores",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=True,
+          inputs=samples.multilabel()),
     Entry(multilabel_soft_margin_loss, chapter="06_margin_losses",
           task="multi-label classification",
           summary=r"mean over classes of BCE with logits",
           reference="torch.nn.functional.multilabel_soft_margin_loss", input_kind="logits",
-          convex=True, bounded=False, robust=False),
+          convex=True, bounded=False, robust=True,
+          inputs=sample("logits", "labels01")),
 )

@@ -5,9 +5,11 @@ Chapter: *Norms and regularisation* (``chapters/01_norms_regularisation``).
 The norms match ``torch.linalg.vector_norm`` in value and gradient, with its conventions where
 the derivative does not exist: the gradient is 0 at the zero vector (for every ``p``), 0 at a
 zero entry (for ``p < 1``, where $|x|^p$ has an infinite slope there), 0 everywhere for the
-count of non-zeros, and shared equally between tied largest entries for the max norm. Like
-torch they do not rescale before squaring, so ``l2_norm`` of float32 entries above about
-$10^{19}$ overflows to ``inf`` and below about $10^{-23}$ underflows to 0.
+count of non-zeros, and shared equally between tied largest entries for the max norm. Unlike
+torch they divide by the largest entry before squaring (see
+:func:`lossbook._numerics.vector_norm`), so ``l2_norm`` of float32 entries of $10^{20}$ or
+$10^{-25}$ is right where ``torch.linalg.vector_norm`` returns ``inf`` or 0, and float16
+entries in the hundreds do not overflow. A NaN entry gives NaN, an infinite one ``inf``.
 
 ``dim=None`` reduces over every element, as if the tensor were flattened; an ``int`` or a tuple
 of ints reduces over those dimensions only.
@@ -21,8 +23,9 @@ from collections.abc import Iterable
 import torch
 
 from lossbook import _checks as check
-from lossbook._numerics import safe_pow
-from lossbook.catalog import Entry
+from lossbook._numerics import vector_norm
+from lossbook._samples import sample
+from lossbook.catalog import Depends, Entry
 
 Dim = int | tuple[int, ...] | None
 
@@ -40,12 +43,14 @@ def l0_norm(x: torch.Tensor, dim: Dim = None, keepdim: bool = False) -> torch.Te
     Not a norm: $\|c\,x\|_0 = \|x\|_0$ for every $c \ne 0$. It is piecewise constant, so its
     gradient is 0 wherever it exists; the result keeps an autograd graph (through ``sign``,
     whose derivative is 0) so that it can be added to a loss, but it never moves a parameter.
-    Returned in ``x``'s floating dtype, like torch.
+    Returned in ``x``'s floating dtype, like torch. A NaN entry gives NaN (torch counts it as
+    non-zero; ``sign`` alone would count it as zero).
 
     Reference: ``torch.linalg.vector_norm(x, ord=0)``.
     """
     check.floating("x", x)
-    return x.sign().abs().sum(dim=_dims(x, dim), keepdim=keepdim)  # |sign(x_i)| = [x_i != 0]
+    nonzero = torch.where(torch.isnan(x), x, x.sign().abs())  # |sign(x_i)| = [x_i != 0]
+    return nonzero.sum(dim=_dims(x, dim), keepdim=keepdim)
 
 
 def l1_norm(x: torch.Tensor, dim: Dim = None, keepdim: bool = False) -> torch.Tensor:
@@ -62,24 +67,31 @@ def l2_norm(x: torch.Tensor, dim: Dim = None, keepdim: bool = False) -> torch.Te
 
     At the zero vector the norm is not differentiable (it is a cone); 0 is a valid subgradient
     and is what torch returns. A plain ``torch.sqrt((x**2).sum())`` gives NaN there instead;
-    :func:`lossbook._numerics.safe_pow` avoids it.
+    :func:`lossbook._numerics.safe_pow` avoids it. Computed as $m \lVert x / m \rVert_2$ with
+    $m = \max_i |x_i|$, so squaring neither overflows nor underflows
+    (:func:`lossbook._numerics.vector_norm`).
 
     Reference: ``torch.linalg.vector_norm(x, ord=2)``.
     """
     check.floating("x", x)
-    return safe_pow((x * x).sum(dim=_dims(x, dim), keepdim=keepdim), 0.5)
+    return vector_norm(x, 2, _dims(x, dim), keepdim)
 
 
 def linf_norm(x: torch.Tensor, dim: Dim = None, keepdim: bool = False) -> torch.Tensor:
     r"""$\|x\|_\infty = \max_i |x_i|$, the limit of $\|x\|_p$ as $p \to \infty$.
 
     The gradient is $\mathrm{sign}(x_i)$ at the largest entry; when several entries tie, it is
-    shared equally between them (``amax``'s rule, and torch's). Undefined for an empty tensor.
+    shared equally between them (``amax``'s rule, and torch's). Undefined for an empty tensor
+    (a maximum of nothing): ``ValueError``, as torch raises.
 
     Reference: ``torch.linalg.vector_norm(x, ord=inf)``.
     """
     check.floating("x", x)
-    return x.abs().amax(dim=_dims(x, dim), keepdim=keepdim)
+    dims = _dims(x, dim)
+    if any(x.shape[d] == 0 for d in dims):
+        raise check.ArgumentError(
+            f"x: the max norm of an empty tensor is undefined, got shape {tuple(x.shape)}")
+    return x.abs().amax(dim=dims, keepdim=keepdim)
 
 
 def lp_norm(
@@ -101,8 +113,7 @@ def lp_norm(
         return l0_norm(x, dim, keepdim)
     if math.isinf(p):
         return linf_norm(x, dim, keepdim)
-    total = safe_pow(x.abs(), p).sum(dim=_dims(x, dim), keepdim=keepdim)
-    return safe_pow(total, 1 / p)
+    return vector_norm(x, p, _dims(x, dim), keepdim)  # rescaled by the largest entry
 
 
 # --------------------------------------------------------------------------- penalties
@@ -161,18 +172,26 @@ def soft_threshold(x: torch.Tensor, threshold: float) -> torch.Tensor:
 
 
 _NORM = dict(chapter="01_norms_regularisation", task="regularisation / distances",
-             reference="torch.linalg.vector_norm", input_kind="vector", bounded=False)
+             reference="torch.linalg.vector_norm", input_kind="vector",
+             inputs=sample("vectors"))
 _PENALTY = dict(chapter="01_norms_regularisation", task="regularisation", input_kind="parameters",
-                bounded=False)
+                bounded=False, inputs=sample("vectors"))
 
 CATALOG = (
-    Entry(l0_norm, summary=r"$\#\{i : x_i \neq 0\}$", convex=False, robust=True, **_NORM),
-    Entry(l1_norm, summary=r"$\sum_i \lvert x_i \rvert$", convex=True, robust=True, **_NORM),
-    Entry(l2_norm, summary=r"$\sqrt{\sum_i x_i^2}$", convex=True, robust=False, **_NORM),
-    Entry(lp_norm, summary=r"$(\sum_i \lvert x_i \rvert^p)^{1/p}$", convex=None, robust=None,
+    # A count of at most x.numel(): bounded, and its gradient is 0.
+    Entry(l0_norm, summary=r"$\#\{i : x_i \neq 0\}$", convex=False, bounded=True, robust=True,
           **_NORM),
-    Entry(linf_norm, summary=r"$\max_i \lvert x_i \rvert$", convex=True, robust=False,
+    Entry(l1_norm, summary=r"$\sum_i \lvert x_i \rvert$", convex=True, bounded=False,
+          robust=True, **_NORM),
+    # Every norm has a bounded gradient (it is homogeneous of degree 1): robust.
+    Entry(l2_norm, summary=r"$\sqrt{\sum_i x_i^2}$", convex=True, bounded=False, robust=True,
           **_NORM),
+    Entry(lp_norm, summary=r"$(\sum_i \lvert x_i \rvert^p)^{1/p}$", convex=None, bounded=None,
+          robust=True, **{**_NORM, "inputs": sample("vectors", p=3.0)},
+          depends=(Depends("convex", holds={"p": 2.0}, fails={"p": 0.5}),  # a norm for p >= 1
+                   Depends("bounded", holds={"p": 0.0}, fails={"p": 2.0}))),  # p = 0: a count
+    Entry(linf_norm, summary=r"$\max_i \lvert x_i \rvert$", convex=True, bounded=False,
+          robust=True, **_NORM),
     Entry(l1_penalty, summary=r"$\lambda \sum_j \lvert w_j \rvert$",
           reference="sklearn.linear_model.Lasso", convex=True, robust=True, **_PENALTY),
     Entry(l2_penalty, summary=r"$\frac{\lambda}{2} \sum_j w_j^2$", reference="torch.optim.SGD",

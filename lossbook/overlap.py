@@ -6,12 +6,16 @@ Chapter: *Detection and segmentation losses* (``chapters/08_detection_segmentati
 ``(..., 4)``. The box losses keep ``torchvision.ops``'s names, argument order, defaults
 (``reduction="none"``, ``eps=1e-7``) and conventions, including its one surprise: the
 ``'mean'`` of no boxes at all is 0, not NaN (an image without objects contributes nothing).
-Zero-area and touching boxes give finite values and gradients.
+Zero-area and touching boxes give finite values and gradients. Areas are computed in float32
+for half-precision boxes (a 1000-pixel box has an area of $10^6$, beyond float16's 65504), as
+torchvision's box operations do, and the result is returned in the boxes' dtype.
 
 **Masks** are probabilities of shape ``(N, C, d1, ...)`` (``C = 1`` for a binary foreground
 mask); the target is either a float mask of the same shape (binary, one-hot or soft) or class
 indices of shape ``(N, d1, ...)``. The scores are computed per sample and per class, summing
-over the spatial dimensions, so ``reduction="none"`` returns ``(N, C)``.
+over the spatial dimensions, so ``reduction="none"`` returns ``(N, C)``. The sums are taken in
+float32 for half-precision masks (a 256 x 256 mask sums to up to 65536, beyond float16's
+range) and the loss is returned in the input's dtype.
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ import math
 import torch
 
 from lossbook import _checks as check
+from lossbook import _samples as samples
+from lossbook._numerics import widened
 from lossbook._reduce import reduce
+from lossbook._samples import sample
 from lossbook.catalog import Entry
 
 
@@ -65,11 +72,12 @@ def _enclosing(boxes1: torch.Tensor, boxes2: torch.Tensor):
     return width, height
 
 
-def _reduce_boxes(loss: torch.Tensor, reduction: str) -> torch.Tensor:
+def _reduce_boxes(loss: torch.Tensor, reduction: str, dtype: torch.dtype) -> torch.Tensor:
+    """Reduce, and return in the boxes' ``dtype`` (areas were computed in float32 for half)."""
     # torchvision's convention: the mean over no boxes is 0 (with a graph), not NaN.
     if reduction == "mean" and loss.numel() == 0:
-        return loss.sum() * 0.0
-    return reduce(loss, reduction)
+        return (loss.sum() * 0.0).to(dtype)
+    return reduce(loss, reduction).to(dtype)
 
 
 def box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
@@ -83,11 +91,12 @@ def box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
     Reference: ``torchvision.ops.box_iou``.
     """
     _check_boxes(boxes1, boxes2, paired=False)
+    dtype, boxes1, boxes2 = boxes1.dtype, widened(boxes1), widened(boxes2)  # areas in float32
     intersection, union = _intersection_union(boxes1[:, None, :], boxes2[None, :, :])
     # Double `where`: the division never sees union = 0, so no NaN reaches the gradient.
     positive = union > 0
     safe_union = torch.where(positive, union, torch.ones_like(union))
-    return torch.where(positive, intersection / safe_union, torch.zeros_like(union))
+    return torch.where(positive, intersection / safe_union, torch.zeros_like(union)).to(dtype)
 
 
 def box_iou_loss(
@@ -105,8 +114,9 @@ def box_iou_loss(
     """
     _check_boxes(boxes1, boxes2, paired=True)
     check.reduction(reduction)
+    dtype, boxes1, boxes2 = boxes1.dtype, widened(boxes1), widened(boxes2)  # areas in float32
     intersection, union = _intersection_union(boxes1, boxes2)
-    return _reduce_boxes(1 - intersection / (union + eps), reduction)
+    return _reduce_boxes(1 - intersection / (union + eps), reduction, dtype)
 
 
 def generalized_box_iou_loss(
@@ -123,11 +133,12 @@ def generalized_box_iou_loss(
     """
     _check_boxes(boxes1, boxes2, paired=True)
     check.reduction(reduction)
+    dtype, boxes1, boxes2 = boxes1.dtype, widened(boxes1), widened(boxes2)  # areas in float32
     intersection, union = _intersection_union(boxes1, boxes2)
     iou = intersection / (union + eps)
     enclosing_width, enclosing_height = _enclosing(boxes1, boxes2)
     enclosing = enclosing_width * enclosing_height
-    return _reduce_boxes(1 - iou + (enclosing - union) / (enclosing + eps), reduction)
+    return _reduce_boxes(1 - iou + (enclosing - union) / (enclosing + eps), reduction, dtype)
 
 
 def _centre_penalty(boxes1: torch.Tensor, boxes2: torch.Tensor, eps: float) -> torch.Tensor:
@@ -153,9 +164,10 @@ def distance_box_iou_loss(
     """
     _check_boxes(boxes1, boxes2, paired=True)
     check.reduction(reduction)
+    dtype, boxes1, boxes2 = boxes1.dtype, widened(boxes1), widened(boxes2)  # areas in float32
     intersection, union = _intersection_union(boxes1, boxes2)
     iou = intersection / (union + eps)
-    return _reduce_boxes(1 - iou + _centre_penalty(boxes1, boxes2, eps), reduction)
+    return _reduce_boxes(1 - iou + _centre_penalty(boxes1, boxes2, eps), reduction, dtype)
 
 
 def _aspect_angle(width: torch.Tensor, height: torch.Tensor) -> torch.Tensor:
@@ -185,6 +197,7 @@ def complete_box_iou_loss(
     """
     _check_boxes(boxes1, boxes2, paired=True)
     check.reduction(reduction)
+    dtype, boxes1, boxes2 = boxes1.dtype, widened(boxes1), widened(boxes2)  # areas in float32
     intersection, union = _intersection_union(boxes1, boxes2)
     iou = intersection / (union + eps)
     width1, height1 = boxes1[..., 2] - boxes1[..., 0], boxes1[..., 3] - boxes1[..., 1]
@@ -194,7 +207,7 @@ def complete_box_iou_loss(
     with torch.no_grad():
         alpha = v / (1 - iou + v + eps)
     loss = 1 - iou + _centre_penalty(boxes1, boxes2, eps) + alpha * v
-    return _reduce_boxes(loss, reduction)
+    return _reduce_boxes(loss, reduction, dtype)
 
 
 # --------------------------------------------------------------------------- masks
@@ -220,8 +233,12 @@ def _as_masks(input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def _overlaps(input: torch.Tensor, target: torch.Tensor):
-    """Soft counts per sample and class: true positives, predicted mass, target mass."""
+    """Soft counts per sample and class: true positives, predicted mass, target mass.
+
+    In float32 for half-precision masks: a 256 x 256 sum overflows float16.
+    """
     dims = tuple(range(2, input.dim()))
+    input, target = widened(input), widened(target)
     return (input * target).sum(dims), input.sum(dims), target.sum(dims)
 
 
@@ -254,7 +271,7 @@ def dice_loss(
     target = _as_masks(input, target)
     true_positive, predicted, actual = _overlaps(input, target)
     dice = (2 * true_positive + smooth) / (predicted + actual + smooth).clamp(min=eps)
-    return reduce(1 - dice, reduction)
+    return reduce(1 - dice, reduction).to(input.dtype)
 
 
 def soft_jaccard_loss(
@@ -278,7 +295,8 @@ def soft_jaccard_loss(
     target = _as_masks(input, target)
     true_positive, predicted, actual = _overlaps(input, target)
     union = predicted + actual - true_positive
-    return reduce(1 - (true_positive + smooth) / (union + smooth).clamp(min=eps), reduction)
+    jaccard = (true_positive + smooth) / (union + smooth).clamp(min=eps)
+    return reduce(1 - jaccard, reduction).to(input.dtype)
 
 
 def tversky_loss(
@@ -309,34 +327,42 @@ def tversky_loss(
     true_positive, predicted, actual = _overlaps(input, target)
     false_positive, false_negative = predicted - true_positive, actual - true_positive
     denominator = true_positive + alpha * false_positive + beta * false_negative + smooth
-    return reduce(1 - (true_positive + smooth) / denominator.clamp(min=eps), reduction)
+    tversky = (true_positive + smooth) / denominator.clamp(min=eps)
+    return reduce(1 - tversky, reduction).to(input.dtype)
 
 
 CATALOG = (
     Entry(box_iou_loss, chapter="08_detection_segmentation", task="bounding-box regression",
           summary=r"$1 - \vert A \cap B\vert / \vert A \cup B\vert$", reference=None,
-          input_kind="boxes (x1, y1, x2, y2)", convex=False, bounded=True, robust=True),
+          input_kind="boxes (x1, y1, x2, y2)", convex=False, bounded=True, robust=True,
+          inputs=sample("boxes", "boxes")),
     Entry(generalized_box_iou_loss, chapter="08_detection_segmentation",
           task="bounding-box regression",
           summary=r"$1 - \mathrm{IoU} + \vert C \setminus (A \cup B)\vert / \vert C\vert$",
           reference="torchvision.ops.generalized_box_iou_loss",
-          input_kind="boxes (x1, y1, x2, y2)", convex=False, bounded=True, robust=True),
+          input_kind="boxes (x1, y1, x2, y2)", convex=False, bounded=True, robust=True,
+          inputs=sample("boxes", "boxes")),
     Entry(distance_box_iou_loss, chapter="08_detection_segmentation",
           task="bounding-box regression", summary=r"$1 - \mathrm{IoU} + \rho^2 / c^2$",
           reference="torchvision.ops.distance_box_iou_loss",
-          input_kind="boxes (x1, y1, x2, y2)", convex=False, bounded=True, robust=True),
+          input_kind="boxes (x1, y1, x2, y2)", convex=False, bounded=True, robust=True,
+          inputs=sample("boxes", "boxes")),
     Entry(complete_box_iou_loss, chapter="08_detection_segmentation",
           task="bounding-box regression",
           summary=r"$1 - \mathrm{IoU} + \rho^2 / c^2 + \alpha v$",
           reference="torchvision.ops.complete_box_iou_loss",
-          input_kind="boxes (x1, y1, x2, y2)", convex=False, bounded=True, robust=True),
+          input_kind="boxes (x1, y1, x2, y2)", convex=False, bounded=True, robust=True,
+          inputs=sample("boxes", "boxes")),
     Entry(dice_loss, chapter="08_detection_segmentation", task="segmentation",
           summary=r"$1 - (2\sum p y + s) / (\sum p + \sum y + s)$", reference=None,
-          input_kind="probabilities", convex=False, bounded=True, robust=True),
+          input_kind="probabilities", convex=False, bounded=True, robust=True,
+          inputs=samples.masks()),
     Entry(soft_jaccard_loss, chapter="08_detection_segmentation", task="segmentation",
           summary=r"$1 - (\sum p y + s) / (\sum p + \sum y - \sum p y + s)$", reference=None,
-          input_kind="probabilities", convex=False, bounded=True, robust=True),
+          input_kind="probabilities", convex=False, bounded=True, robust=True,
+          inputs=samples.masks()),
     Entry(tversky_loss, chapter="08_detection_segmentation", task="segmentation",
           summary=r"$1 - (TP + s) / (TP + \alpha FP + \beta FN + s)$", reference=None,
-          input_kind="probabilities", convex=False, bounded=True, robust=True),
+          input_kind="probabilities", convex=False, bounded=True, robust=True,
+          inputs=samples.masks()),
 )

@@ -17,7 +17,10 @@ import torch
 from torch import nn
 
 from lossbook import _checks as check
+from lossbook import _samples as samples
+from lossbook._numerics import full_precision, widened
 from lossbook._reduce import reduce
+from lossbook._samples import sample
 from lossbook.catalog import Entry
 
 
@@ -56,9 +59,13 @@ def gram_matrix(features: torch.Tensor,
     """
     _feature_maps("features", features)
     channels, height, width = features.shape[-3:]
-    flat = features.flatten(start_dim=-2)  # Φ: (..., C, H·W)
-    gram = flat @ flat.transpose(-1, -2)  # (..., C, C)
-    return gram / (channels * height * width) if normalize else gram
+    # Φ: (..., C, H·W), in float32 if half (sums of H·W products)
+    flat = widened(features).flatten(start_dim=-2)
+    with full_precision(features):  # no bfloat16 product in autocast
+        gram = flat @ flat.transpose(-1, -2)  # (..., C, C)
+    if normalize:
+        gram = gram / (channels * height * width)
+    return gram.to(features.dtype)
 
 
 # ------------------------------------------------------------------ losses
@@ -306,13 +313,16 @@ CATALOG = (
           task="image synthesis, super-resolution",
           summary=r"$\frac{1}{CHW}\lVert\phi_j(\hat y) - \phi_j(y)\rVert_2^2$",
           reference=None, input_kind="feature maps", convex=True, bounded=False,
-          robust=False),
+          robust=False,
+          inputs=sample("features", "features")),
     Entry(style_loss, chapter="10_perceptual_style", task="style transfer, texture synthesis",
           summary=r"$\sum_j w_j \lVert G_j(\hat y) - G_j(y)\rVert_F^2$",
           reference=None, input_kind="feature maps per layer", convex=False, bounded=False,
-          robust=False),
+          robust=False,
+          inputs=samples.style()),
     Entry(total_variation, chapter="10_perceptual_style", task="image smoothness prior",
           summary=r"$\sum \lvert x_{i+1,j} - x_{i,j}\rvert + \lvert x_{i,j+1} - x_{i,j}\rvert$",
           reference="kornia.losses.total_variation", input_kind="images", convex=True,
-          bounded=False, robust=True),
+          bounded=False, robust=True,
+          inputs=sample("features")),
 )

@@ -21,8 +21,9 @@ import torch
 
 from lossbook import _checks as check
 from lossbook._numerics import log1p_exp as softplus  # exact: no threshold, as torch's losses
-from lossbook._numerics import safe_pow
+from lossbook._numerics import vector_norm
 from lossbook._reduce import reduce
+from lossbook._samples import sample
 from lossbook.catalog import Entry
 
 
@@ -102,9 +103,12 @@ def rmse_loss(
 
     Gradient $(x_i - y_i) / (n\,\mathrm{RMSE})$. At a perfect fit this is $0/0$, and
     ``torch.sqrt(mse_loss(x, y))`` returns NaN gradients there (the infinite slope of
-    $\sqrt{\cdot}$ at 0 times the zero gradient of the MSE). lossbook takes the square root
-    with the double-``where`` trick and returns a gradient of 0 at a perfect fit — a valid
-    subgradient of $\|x - y\|_2$ and what ``torch.linalg.vector_norm`` returns at 0.
+    $\sqrt{\cdot}$ at 0 times the zero gradient of the MSE). lossbook computes
+    $\|x - y\|_2 / \sqrt n$ with :func:`lossbook._numerics.vector_norm` (the double-``where``
+    trick inside) and returns a gradient of 0 at a perfect fit — a valid subgradient of
+    $\|x - y\|_2$ and what ``torch.linalg.vector_norm`` returns at 0. The norm divides by the
+    largest residual before squaring, so float32 residuals of $10^{20}$ and float16 ones in
+    the hundreds do not overflow. No element at all: NaN ($0/0$).
 
     Reference: ``sklearn.metrics.root_mean_squared_error``.
     """
@@ -112,7 +116,9 @@ def rmse_loss(
     check.floating("target", target)
     check.same_shape("input", input, "target", target)
     d = input - target
-    return safe_pow((d * d).mean(dim=dim), 0.5)
+    dims = range(d.dim()) if dim is None else [dim] if isinstance(dim, int) else dim
+    n = math.prod(d.shape[i] for i in dims)
+    return vector_norm(d, 2, dim) / math.sqrt(n)
 
 
 class _Huber(torch.autograd.Function):
@@ -248,24 +254,31 @@ _REGRESSION = dict(chapter="02_regression_losses", task="regression", input_kind
 
 CATALOG = (
     Entry(l1_loss, summary=r"$\lvert x - y \rvert$", reference="torch.nn.functional.l1_loss",
-          convex=True, robust=True, **_REGRESSION),
+          convex=True, robust=True, **_REGRESSION,
+          inputs=sample("predictions", "predictions")),
     Entry(mse_loss, summary=r"$(x - y)^2$", reference="torch.nn.functional.mse_loss",
-          convex=True, robust=False, **_REGRESSION),
+          convex=True, robust=False, **_REGRESSION,
+          inputs=sample("predictions", "predictions")),
     Entry(rmse_loss, summary=r"$\sqrt{\frac1n \sum_i (x_i - y_i)^2}$",
-          reference="sklearn.metrics.root_mean_squared_error", convex=True, robust=False,
-          **_REGRESSION),
+          reference="sklearn.metrics.root_mean_squared_error", convex=True, robust=True,
+          **_REGRESSION,
+          inputs=sample("predictions", "predictions")),
     Entry(smooth_l1_loss,
           summary=(r"$\frac{d^2}{2\beta}$ if $\lvert d \rvert < \beta$, "
                    r"else $\lvert d \rvert - \frac\beta2$"),
           reference="torch.nn.functional.smooth_l1_loss", convex=True, robust=True,
-          **_REGRESSION),
+          **_REGRESSION,
+          inputs=sample("predictions", "predictions")),
     Entry(huber_loss,
           summary=(r"$\frac{d^2}{2}$ if $\lvert d \rvert \le \delta$, "
                    r"else $\delta(\lvert d \rvert - \frac\delta2)$"),
-          reference="torch.nn.functional.huber_loss", convex=True, robust=True, **_REGRESSION),
+          reference="torch.nn.functional.huber_loss", convex=True, robust=True, **_REGRESSION,
+          inputs=sample("predictions", "predictions")),
     Entry(log_cosh_loss, summary=r"$\log\cosh(x - y)$", reference=None, convex=True,
-          robust=True, **_REGRESSION),
+          robust=True, **_REGRESSION,
+          inputs=sample("predictions", "predictions")),
     Entry(quantile_loss, summary=r"$\max(q\,(y - x), (q - 1)(y - x))$",
           reference="sklearn.metrics.mean_pinball_loss", convex=True, robust=True,
-          **_REGRESSION),
+          **_REGRESSION,
+          inputs=sample("predictions", "predictions", q=0.3)),
 )

@@ -8,7 +8,12 @@
   10-bit mantissa and would change printed digits;
 * asks torch for deterministic algorithms (cuBLAS needs ``CUBLAS_WORKSPACE_CONFIG``, set here
   before CUDA starts), keeping ops that have no deterministic CUDA kernel usable and silent;
-* applies the book's figure style.
+* applies the book's figure style;
+* sets torch's CPU thread count when asked (``threads=1``: chapters that train tiny networks,
+  where one thread beats several that wait on each other). Chapters never call
+  ``torch.set_num_threads`` themselves: the count is set here, once, for the whole notebook,
+  so no cell has to restore it. Without ``threads`` the count is left as it is (one under
+  ``make execute`` and the test workers, which set ``OMP_NUM_THREADS=1``).
 
 Random data in the chapters is drawn on the CPU from seeded generators (:mod:`lossbook.data`)
 and then moved to the device, because CPU and CUDA random streams differ.
@@ -55,13 +60,20 @@ def make_deterministic() -> None:
     warnings.filterwarnings("ignore", message=".*does not have a deterministic implementation.*")
 
 
-def setup(seed: int = 0, device: str | None = None) -> torch.device:
+def setup(seed: int = 0, device: str | None = None, threads: int | None = None) -> torch.device:
     """Seed, pick the device, make numerics deterministic, style figures; print nothing.
 
-    Returns the device every chapter then moves its tensors and models to.
+    ``threads`` sets torch's CPU thread count for the rest of the session (``None`` leaves
+    it). Returns the device every chapter then moves its tensors and models to.
     """
     from lossbook import plot
 
+    if threads is not None:
+        if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+            from lossbook import _checks as check
+
+            raise check.ArgumentError(f"threads: expected a positive integer, got {threads!r}")
+        torch.set_num_threads(threads)
     make_deterministic()
     seed_everything(seed)
     plot.use_style()

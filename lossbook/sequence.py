@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
 from lossbook import _checks as check
+from lossbook import _samples as samples
 from lossbook.catalog import Entry
 
 
@@ -340,5 +341,6 @@ CATALOG = (
     Entry(ctc_loss, chapter="09_ctc", task="sequence labelling without alignment",
           summary=r"$-\log \sum_{\pi \in \mathcal{B}^{-1}(l)} \prod_t y^t_{\pi_t}$",
           reference="torch.nn.functional.ctc_loss", input_kind="log-probabilities",
-          convex=False, bounded=False, robust=False),
+          convex=False, bounded=False, robust=True,
+          inputs=samples.ctc()),
 )

@@ -3,6 +3,9 @@
     python scripts/check_html.py [HTML_DIR [PAGE ...]]   (default: _build/html, every page;
                                                           `make browser-check`)
 
+HTML_DIR may be the student book's (``_build/student/_build/html``): the pages, the Colab
+branch and the repository are then read from the book tree it was built from.
+
 For every page in the table of contents it loads the page in headless Chromium (Debian's
 ``chromium``; it cannot download a browser of its own here), lets MathJax run, and checks:
 
@@ -46,7 +49,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT_PAGES = ("chapters/00_preface", "chapters/04_entropy_cross_entropy_kl",
-                    "chapters/A3_loss_zoo", "chapters/A1_errata")
+                    "chapters/A3_loss_zoo", "chapters/A1_errata",
+                    "chapters/A6_decision_guide")
 WINDOW = (1400, 1000)
 # Measures, after MathJax has typeset the page, every element that would scroll sideways.
 OVERFLOW_PROBE = """<script>
@@ -75,9 +79,9 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-component-update", "--disable-sync"]
 
 
-def toc_pages() -> list[str]:
+def toc_pages(book: Path = ROOT) -> list[str]:
     """Every page of the book, in the order of _toc.yml (without extension)."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    toc = yaml.safe_load((book / "_toc.yml").read_text())
     pages = [toc["root"]]
     for part in toc.get("parts", []):
         pages += [chapter["file"] for chapter in part.get("chapters", [])]
@@ -100,7 +104,8 @@ def png_size(path: Path) -> tuple[int, int] | None:
 
 
 def page_problems(page: str, dom: str, html_dir: Path, source_has_math: bool,
-                  is_notebook: bool, bibliography_ids: set[str], repository: str) -> list[str]:
+                  is_notebook: bool, bibliography_ids: set[str], repository: str,
+                  branch: str = "main") -> list[str]:
     """Everything wrong with one rendered page (an empty list when it is fine)."""
     problems = []
     if "<h1" not in dom:
@@ -121,7 +126,7 @@ def page_problems(page: str, dom: str, html_dir: Path, source_has_math: bool,
             problems.append(f"broken image {src}")
     if is_notebook:
         name = Path(page).name
-        colab = f"colab.research.google.com/github/{repository}/blob/main/{page}.ipynb"
+        colab = f"colab.research.google.com/github/{repository}/blob/{branch}/{page}.ipynb"
         if colab not in dom:
             problems.append("no Colab launch link")
         if f"_sources/{page}.ipynb" not in dom:
@@ -195,8 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     if not (html_dir / "index.html").exists():
         print(f"{html_dir} has no built book: run `make book` first")
         return 2
-    repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
-    repository = repository.rstrip("/").split("github.com/")[1]
+    # the book's own source tree: this repository, or the student version (make student)
+    book = html_dir.parent.parent if (html_dir.parent.parent / "_toc.yml").exists() else ROOT
+    config = yaml.safe_load((book / "_config.yml").read_text())["repository"]
+    repository = config["url"].rstrip("/").split("github.com/")[1]
     screenshots = html_dir.parent / "screenshots"
     screenshots.mkdir(exist_ok=True)
     bibliography = (html_dir / "chapters" / "bibliography.html").read_text()
@@ -205,8 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     server = serve(html_dir)
     try:
         with tempfile.TemporaryDirectory() as profile:
-            for page in [p for p in toc_pages() if not only or p in only]:
-                source = next(ROOT.glob(f"{page}.*"))
+            for page in [p for p in toc_pages(book) if not only or p in only]:
+                source = next(book.glob(f"{page}.*"))
                 url = f"http://127.0.0.1:{server.server_address[1]}/{page}.html"
                 shot = (screenshots / f"{Path(page).name}.png"
                         if page in SCREENSHOT_PAGES else None)
@@ -214,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                 problems = page_problems(
                     page, dom, html_dir, source_has_math="$" in source.read_text(),
                     is_notebook=source.suffix == ".ipynb", bibliography_ids=bibliography_ids,
-                    repository=repository)
+                    repository=repository, branch=config["branch"])
                 failures += bool(problems)
                 status = "ok  " if not problems else "FAIL"
                 print(f"{status} {page}" + "".join(f"\n       {p}" for p in problems))

@@ -17,6 +17,7 @@ for a GPU runtime.
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import re
 import sys
@@ -41,15 +42,41 @@ def repository_url() -> str:
     return config["repository"]["url"].rstrip("/")
 
 
+INSTALL_SOURCE_VARIABLE = "LOSSBOOK_INSTALL_SOURCE"
+
+
 def colab_cell_source(url: str | None = None) -> str:
-    """The first cell of every chapter: install lossbook on Colab, do nothing elsewhere."""
+    """The first cell of every chapter: install lossbook on Colab, do nothing elsewhere.
+
+    Only lossbook itself is installed (``--no-deps``): Colab already has torch, NumPy,
+    matplotlib, SciPy, scikit-learn and scikit-image, and installing anything it pins (its
+    ``ipykernel``, its CUDA build of torch) would replace them inside a live runtime. A
+    failed install stops the notebook with a ``RuntimeError`` that names the source it tried
+    and what to do, instead of a ``ModuleNotFoundError`` one cell later.
+    ``$LOSSBOOK_INSTALL_SOURCE`` replaces the repository (a wheel, a directory, a
+    ``git+file://`` URL): the Colab simulation in ``tests/test_colab.py`` uses it.
+    """
     url = url or repository_url()
     return (
-        "# On Colab, install lossbook (and what the chapters import); elsewhere do nothing.\n"
+        "# On Colab, install lossbook (Colab has everything else); elsewhere do nothing.\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
-        f'    %pip install --quiet "lossbook[notebooks] @ git+{url}"'
+        "    import importlib, os, subprocess\n"
+        "\n"
+        "    # repository.url in the book's _config.yml\n"
+        f'    url = "git+{url}"\n'
+        f'    source = os.environ.get("{INSTALL_SOURCE_VARIABLE}", f"lossbook @ {{url}}")\n'
+        '    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]\n'
+        "    done = subprocess.run(pip + [source], capture_output=True, text=True)\n"
+        "    if done.returncode != 0:\n"
+        "        raise RuntimeError(\n"
+        '            f"Could not install lossbook from {source}:\\n"\n'
+        '            f"{done.stderr[-1500:]}\\n"\n'
+        '            "Check that this URL exists and is public (whoever published the "\n'
+        '            "book sets it in _config.yml), that the runtime is online, then "\n'
+        '            "run this cell again.")\n'
+        "    importlib.invalidate_caches()"
     )
 
 
@@ -57,6 +84,43 @@ def nbgrader_metadata(grade_id: str) -> dict:
     """nbgrader's metadata for an autograded-answer (solution) cell, schema version 3."""
     return {"grade": False, "grade_id": grade_id, "locked": False, "schema_version": 3,
             "solution": True, "task": False}
+
+
+def nbgrader_test_metadata(grade_id: str, points: float = 1) -> dict:
+    """nbgrader's metadata for an autograder-tests cell (a grader call), schema version 3.
+
+    The cell fails unless every check passes (:meth:`lossbook.grading.Report.assert_passed`),
+    so nbgrader gives its points all or nothing.
+    """
+    return {"grade": True, "grade_id": grade_id, "locked": True, "points": points,
+            "schema_version": 3, "solution": False, "task": False}
+
+
+GRADER_CALL = re.compile(r"\bgrade_\w+\(")
+
+
+def is_grader_cell(cell: nbformat.NotebookNode) -> bool:
+    """A code cell that calls one of ``lossbook.grading``'s graders (``grade_entropy(...)``)."""
+    return cell.cell_type == "code" and bool(GRADER_CALL.search(cell.source))
+
+
+def asserting_grader_call(source: str) -> str:
+    """The grader cell's last line made to fail below 100 %: ``grade_x(f).assert_passed()``.
+
+    The report is returned (and shown) as before when every check passes; otherwise it is
+    printed and ``AssertionError`` raised, which nbgrader counts as a failed test.
+    """
+    tree = ast.parse(source)
+    last = tree.body[-1] if tree.body else None
+    if not (isinstance(last, ast.Expr) and isinstance(last.value, ast.Call)
+            and isinstance(last.value.func, ast.Name)
+            and last.value.func.id.startswith("grade_")):
+        return source  # already asserting, or not a plain grader call: left as written
+    lines = source.split("\n")
+    row = last.end_lineno - 1
+    column = len(lines[row].encode()[: last.end_col_offset].decode())  # offsets: bytes
+    lines[row] = lines[row][:column] + ".assert_passed()" + lines[row][column:]
+    return "\n".join(lines)
 
 
 def harness_comments_to_tags(cell: nbformat.NotebookNode) -> None:
@@ -82,7 +146,9 @@ def sync(nb: nbformat.NotebookNode, name: str = "chapter") -> nbformat.NotebookN
 
     nbval's comment markers become cell tags (:func:`harness_comments_to_tags`). Cells
     holding an exercise solution (between nbgrader's BEGIN/END SOLUTION markers) get
-    nbgrader's solution-cell metadata, so the chapters are nbgrader source notebooks as is.
+    nbgrader's solution-cell metadata, and grader cells its autograder-tests metadata (one
+    point each unless the cell already says otherwise), their call ending in
+    ``.assert_passed()``: the chapters are nbgrader source notebooks as they are.
     """
     source = colab_cell_source()
     first = nb.cells[0] if nb.cells else None
@@ -100,8 +166,16 @@ def sync(nb: nbformat.NotebookNode, name: str = "chapter") -> nbformat.NotebookN
         if cell.cell_type == "code":
             harness_comments_to_tags(cell)
     solutions = [c for c in nb.cells if c.cell_type == "code" and SOLUTION_MARKER in c.source]
+    graders = [c for c in nb.cells if is_grader_cell(c) and c not in solutions]
+    for cell in nb.cells:
+        if cell not in solutions and cell not in graders:
+            cell.metadata.pop("nbgrader", None)
     for number, cell in enumerate(solutions, start=1):
         cell.metadata["nbgrader"] = nbgrader_metadata(f"{name}-solution-{number}")
+    for number, cell in enumerate(graders, start=1):
+        points = cell.metadata.get("nbgrader", {}).get("points", 1)  # an instructor's choice
+        cell.source = asserting_grader_call(cell.source)
+        cell.metadata["nbgrader"] = nbgrader_test_metadata(f"{name}-grader-{number}", points)
     return nb
 
 

@@ -10,10 +10,10 @@ and exits non-zero when there is one; ``tests/test_prose_numbers.py`` runs it on
 What counts as a number that needs code: a decimal (``0.75``), an integer of two or more digits
 (``45 frames``), a power of ten (``10^{-45}``, one token), or any number followed by ``%``,
 ``×`` or "times" (a ratio). Single-digit integers are almost always definitions (``p = 1``,
-"two classes") and are not listed. Not listed either: sizes (``32 × 32``), a metric's cut-off (``NDCG@10``), identifiers (an
-item, note, chapter, section, equation, step or figure number, and the source notes' numbers
-000–004), years in 1900–2099, numbers inside code spans, links, citations, glue roles and
-directive options.
+"two classes") and are not listed. Not listed either: sizes (``32 × 32``), a metric's cut-off
+(``NDCG@10``), identifiers (an item, note, chapter, section, equation, step or figure number,
+and the source notes' numbers 000–004), years in 1900–2099, numbers inside code spans, links,
+citations, glue roles and directive options.
 
 Allowed without glue (``tests/prose_numbers_allowed.yml``): definitions only — a constant the
 text chooses (ε = 10⁻⁷), the inputs of a worked example, a hyper-parameter's value. Every

@@ -473,10 +473,11 @@ def constant_alpha_student(inputs, targets, alpha, gamma):
     return (alpha if alpha >= 0 else 1.0) * (1 - torch.exp(-ce)) ** gamma * ce
 
 
-def test_focal_grader_gives_full_marks_to_a_correct_answer():
+def test_focal_grader_gives_full_marks_to_a_correct_answer_and_none_to_lossbooks():
     assert grade_sigmoid_focal_loss(torchvision_style_student).score == 1.0
-    assert grade_sigmoid_focal_loss(
-        lambda x, y, a, g: cls.sigmoid_focal_loss(x, y, alpha=a, gamma=g)).score == 1.0
+    own = grade_sigmoid_focal_loss(
+        lambda x, y, a, g: cls.sigmoid_focal_loss(x, y, alpha=a, gamma=g))
+    assert own.score == 0.0 and "implement it yourself" in str(own)
 
 
 def test_focal_grader_fails_the_naive_answer_at_soft_targets_and_extreme_logits():

@@ -626,6 +626,13 @@ BAD_INPUT = [
      ValueError, r"v_values: expected the batch shape of u_values \(2,\), got \(3,\)"),
     ("epsilon 0", lambda: dist.sinkhorn_distance(randn(3, 2), randn(3, 2), epsilon=0.0),
      ValueError, "epsilon: expected a positive number, got 0.0"),
+    ("zero Sinkhorn iterations", lambda: dist.sinkhorn_distance(randn(3, 2), randn(3, 2),
+                                                                iterations=0),
+     ValueError, "iterations: expected at least 1, got 0"),
+    ("no points", lambda: dist.sinkhorn_distance(randn(0, 2), randn(3, 2)),
+     ValueError, r"x: expected at least one point, got shape \(0, 2\)"),
+    ("no samples", lambda: dist.wasserstein_1d(randn(2, 0), randn(2, 3)),
+     ValueError, r"u_values: expected at least one sample, got shape \(2, 0\)"),
     ("zero transport weight", lambda: dist.sinkhorn_distance(
         randn(3, 2), randn(2, 2), torch.tensor([0.5, 0.5, 0.0]).double()),
      ValueError, "a: expected positive weights"),

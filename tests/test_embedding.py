@@ -332,6 +332,25 @@ def test_info_nce_by_hand_for_two_pairs():
     assert emb.info_nce_loss(q, k, temperature=1.0).item() == pytest.approx(expected)
 
 
+def test_info_nce_at_temperature_one_is_sohns_n_pair_loss_on_unit_vectors():
+    # Sohn (2016), the multi-class N-pair loss: log(1 + sum_{j != i} exp(f_i.f_j+ - f_i.f_i+)),
+    # written with a loop over the pairs, on embeddings normalised to unit length
+    q, k = randn(5, 4, seed=3, dtype=torch.float64), randn(5, 4, seed=4, dtype=torch.float64)
+    def unit(row):
+        norm = math.sqrt(sum(x * x for x in row))
+        return [x / norm for x in row]
+
+    f, f_plus = [unit(row) for row in q.tolist()], [unit(row) for row in k.tolist()]
+    losses = []
+    for i, (fi, fi_plus) in enumerate(zip(f, f_plus)):
+        positive = sum(a * b for a, b in zip(fi, fi_plus))
+        others = sum(math.exp(sum(a * b for a, b in zip(fi, fj)) - positive)
+                     for j, fj in enumerate(f_plus) if j != i)
+        losses.append(math.log1p(others))
+    got = emb.info_nce_loss(q, k, temperature=1.0, reduction="none")
+    assert got.tolist() == pytest.approx(losses, rel=1e-12)
+
+
 @given(st.floats(0.01, 10), st.integers(2, 6))
 @settings(max_examples=30, deadline=None)
 def test_info_nce_is_between_zero_and_its_bound(temperature, n):

@@ -213,6 +213,35 @@ def test_r1_penalty_matches_hand_formula(reduction, device, dtype):
                                expected)
 
 
+def test_penalties_take_one_dimensional_samples_as_scalars():
+    """(N,) samples are N one-feature samples: D(x) = x^2 has gradient 2x per sample."""
+    real, fake = randn(5, seed=1), randn(5, seed=2)
+    eps = torch.rand(5, generator=generator(3), dtype=torch.float64)
+    mixed = eps * real + (1 - eps) * fake
+    torch.testing.assert_close(gan.gradient_penalty(lambda x: x**2, real, fake, epsilon=eps),
+                               10.0 * ((2 * mixed.abs() - 1) ** 2).mean())
+    torch.testing.assert_close(gan.r1_penalty(lambda x: x**2, real, gamma=2.0),
+                               ((2 * real) ** 2).mean())
+
+
+def test_a_critic_that_ignores_its_input_has_gradient_zero():
+    """The derivative of a constant is 0: GP = lambda (0 - 1)^2, R1 = 0 (decided: no error)."""
+    real, fake = randn(4, 2, seed=1), randn(4, 2, seed=2)
+    bias = torch.nn.Parameter(torch.tensor(0.3, dtype=torch.float64))
+    critics = {"scores without a graph": lambda x: torch.zeros(len(x), dtype=x.dtype),
+               "a graph that misses x": lambda x: bias.expand(len(x))}
+    for name, critic in critics.items():
+        assert gan.gradient_penalty(critic, real, fake, weight=3.0).item() == 3.0, name
+        assert gan.r1_penalty(critic, real).item() == 0.0, name
+
+
+def test_penalties_need_a_batch_dimension():
+    with pytest.raises(ValueError, match="^real: expected a batch of samples"):
+        gan.gradient_penalty(lambda x: x, torch.tensor(1.0), torch.tensor(2.0))
+    with pytest.raises(ValueError, match="^real: expected a batch of samples"):
+        gan.r1_penalty(lambda x: x, torch.tensor(1.0))
+
+
 # --------------------------------------------------------------------------- cycle consistency
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_cycle_consistency_matches_weighted_l1(reduction, device, dtype):

@@ -389,6 +389,10 @@ BAD_INPUT = [
      IndexError, r"target: class indices must be in \[0, 3\), got 3"),
     ("0-1 labels not ±1", lambda: info.zero_one_loss(randn(3), torch.tensor([0.0, 1.0, 1.0])),
      ValueError, r"target: expected values in \{-1, 1\}, got 0"),
+    ("0-d logits", lambda: info.cross_entropy(torch.tensor(1.0), torch.tensor(0)),
+     ValueError, r"input: expected class scores of shape \(C,\), \(N, C\)"),
+    ("0-d log-probabilities", lambda: info.nll_loss(torch.tensor(-1.0), torch.tensor(0)),
+     ValueError, r"input: expected class scores of shape \(C,\)"),
     ("smoothing indices without C", lambda: info.label_smoothing(torch.tensor([0, 1])),
      ValueError, "num_classes: required"),
 ]

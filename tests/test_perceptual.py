@@ -271,10 +271,18 @@ def test_as_array_and_grid():
 
 # ------------------------------------------------------------------ graders
 def test_gram_grader_right_wrong_and_unimplemented():
-    assert grade_gram_matrix(gram_matrix).score == 1.0
+    def right(features):
+        n, c, h, w = features.shape
+        flat = features.reshape(n, c, h * w)
+        return flat @ flat.transpose(1, 2) / (c * h * w)
+
+    assert grade_gram_matrix(right).score == 1.0
+    own = grade_gram_matrix(gram_matrix)
+    assert own.score == 0.0 and "implement it yourself" in str(own)
 
     def unnormalised(features):
-        return gram_matrix(features, normalize=False)
+        flat = features.flatten(2)
+        return flat @ flat.transpose(1, 2)
 
     def divided_by_hw_only(features):
         flat = features.flatten(2)
@@ -289,7 +297,13 @@ def test_gram_grader_right_wrong_and_unimplemented():
 
 
 def test_tv_grader_right_wrong_and_unimplemented():
-    assert grade_total_variation(total_variation).score == 1.0
+    def right(img):
+        return (torch.diff(img, dim=-1).abs().sum((-2, -1))
+                + torch.diff(img, dim=-2).abs().sum((-2, -1)))
+
+    assert grade_total_variation(right).score == 1.0
+    own = grade_total_variation(total_variation)
+    assert own.score == 0.0 and "implement it yourself" in str(own)
 
     def squared(img):
         return (torch.diff(img, dim=-1) ** 2).sum((-2, -1)) + (

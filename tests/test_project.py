@@ -105,9 +105,12 @@ def bib_keys() -> list[str]:
     return re.findall(r"^@\w+\{([^,]+),", (ROOT / "references.bib").read_text(), re.MULTILINE)
 
 
-def test_bibliography_keys_are_unique():
+def test_bibliography_keys_are_unique_and_entries_closed():
     keys = bib_keys()
     assert len(keys) == len(set(keys))
+    text = (ROOT / "references.bib").read_text()
+    for entry in re.split(r"\n(?=@)", text):
+        assert entry.count("{") == entry.count("}"), f"unbalanced braces in {entry[:40]!r}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

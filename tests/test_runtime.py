@@ -45,3 +45,29 @@ def test_data_is_identical_on_every_device():
     probabilities = data.probabilities(5, 3, seed=1)
     torch.testing.assert_close(probabilities.sum(dim=-1), torch.ones(5))
     assert data.randint(0, 4, (10,), seed=2).dtype == torch.long
+
+
+def test_setup_owns_the_thread_count():
+    import pytest
+
+    before = torch.get_num_threads()
+    try:
+        runtime.setup(seed=0, threads=1)
+        assert torch.get_num_threads() == 1
+        runtime.setup(seed=0)  # None leaves it as it is
+        assert torch.get_num_threads() == 1
+        with pytest.raises(ValueError, match="^threads: expected a positive integer, got 0"):
+            runtime.setup(seed=0, threads=0)
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_no_chapter_sets_the_thread_count_itself():
+    """runtime.setup(threads=...) owns it: a cell that sets it would leak into later cells."""
+    import json
+    from pathlib import Path
+
+    chapters = Path(__file__).resolve().parent.parent / "chapters"
+    for path in sorted(chapters.glob("*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            assert "set_num_threads" not in "".join(cell["source"]), path.name

@@ -2,40 +2,11 @@
 
 from __future__ import annotations
 
-import types
-
 import torch
 
 from lossbook import data
 from lossbook.contrastive import siglip_loss
 from lossbook.grading import Case, Report, grade
-
-
-def _names_used(code: types.CodeType) -> set[str]:
-    """Every global or attribute name a function's code (and its nested code) refers to."""
-    names = set(code.co_names)
-    for constant in code.co_consts:
-        if isinstance(constant, types.CodeType):
-            names |= _names_used(constant)
-    return names
-
-
-def _handed_in_lossbook(student_fn, reference) -> bool:
-    """True when the answer is lossbook's function, its code, or a call of it by name."""
-    if student_fn is reference:
-        return True
-    code = getattr(student_fn, "__code__", None)
-    if code is None:  # not a plain Python function (a builtin, a partial of lossbook's, ...)
-        inner = getattr(student_fn, "func", None)
-        return inner is not None and _handed_in_lossbook(inner, reference)
-    return code is reference.__code__ or reference.__name__ in _names_used(code)
-
-
-def _refusal(title: str, name: str) -> Report:
-    report = Report(title)
-    report.checks.append((False, f"implement it yourself: the answer calls lossbook's {name}, "
-                                 "which is the reference it is graded against"))
-    return report
 
 
 def _siglip_reference(image_features, text_features, logit_scale, logit_bias):
@@ -48,8 +19,6 @@ def grade_siglip_loss(student_fn) -> Report:
     $\\frac1N \\sum_{i,j} -\\log \\sigma(z_{ij}(t\\, \\hat x_i \\cdot \\hat y_j + b))$ with
     unit rows $\\hat x_i, \\hat y_j$, $z_{ii} = 1$ and $z_{ij} = -1$ for $i \\ne j$."""
     title = "Grading siglip(x, y, t, b)"
-    if _handed_in_lossbook(student_fn, siglip_loss):
-        return _refusal(title, "siglip_loss")
     x = data.randn(6, 4, seed=11, dtype=torch.float64)
     y = x + 0.7 * data.randn(6, 4, seed=12, dtype=torch.float64)
     scales = torch.tensor([[100.0], [0.01], [3.0], [1.0], [1e3], [0.5]], dtype=torch.float64)

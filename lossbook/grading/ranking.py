@@ -13,32 +13,11 @@ def _per_query(scores, relevance):
     return listmle_loss(scores, relevance, reduction="none")
 
 
-def _borrows(student_fn, reference) -> bool:
-    """True when ``student_fn`` is lossbook's ``reference`` or merely calls it."""
-    if student_fn is reference or getattr(student_fn, "func", None) is reference:
-        return True
-    code = getattr(student_fn, "__code__", None)
-    if code is None:
-        return False
-    if code is reference.__code__:
-        return True
-    stack = [code]
-    while stack:  # the names it uses, in nested functions and lambdas too
-        current = stack.pop()
-        if reference.__name__ in current.co_names:
-            return True
-        stack.extend(c for c in current.co_consts if hasattr(c, "co_names"))
-    return False
-
-
 def grade_listmle(student_fn) -> Report:
     """``student_fn(scores, relevance)`` must return the ListMLE loss of each query, (Q,):
     $\\sum_i (\\log \\sum_{k \\ge i} e^{s_{\\pi(k)}} - s_{\\pi(i)})$ with $\\pi$ the documents
     by decreasing relevance, equal labels in their list order."""
     title = "Grading listmle(scores, relevance)"
-    if _borrows(student_fn, listmle_loss):
-        return Report(title, [(False, "your function calls lossbook's listmle_loss: "
-                                      "implement it yourself")])
     scores = data.randn(4, 6, seed=11, dtype=torch.float64)
     distinct = torch.stack([torch.randperm(6, generator=data.generator(s)) for s in range(4)])
     graded = data.randint(0, 3, (4, 6), seed=12).double()

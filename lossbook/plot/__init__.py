@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
 
 #: Colours in the order lines are drawn (colour-blind-safe, after Okabe & Ito).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
@@ -64,3 +65,33 @@ def label(ax, title: str, xlabel: str, ylabel: str, *, legend: bool | str | None
     if legend is False or not (legend or handles):
         return
     ax.legend(loc=legend if isinstance(legend, str) else "best")
+
+
+def curves(ax, runs, key: str, *, relative: bool = False, spread: str = "band") -> None:
+    """Per-epoch curves of several losses: the mean over seeds, and how the seeds spread.
+
+    ``runs`` maps a label (the loss) to the :class:`lossbook.experiment.History` of each seed
+    (all recorded at the same epochs); ``key`` names the record to draw (``"loss"`` or a
+    metric). ``relative=True`` divides each run by its first recorded value, so that losses on
+    different scales share one axis. ``spread`` is ``"band"`` (mean ± 1 std, shaded),
+    ``"runs"`` (every seed as a thin line, which shows seeds that behave differently rather
+    than averaging them) or ``"none"``; a single seed draws no spread.
+    """
+    if spread not in ("band", "runs", "none"):
+        raise ValueError(f"spread: expected 'band', 'runs' or 'none', got {spread!r}")
+    for label, histories in runs.items():
+        epochs = histories[0].epochs
+        values = np.array([h.values[key] for h in histories], dtype=np.float64)
+        if relative:
+            values = values / values[:, :1]
+        mean = values.mean(axis=0)
+        (line,) = ax.plot(epochs, mean, label=label)
+        if len(values) < 2 or spread == "none":
+            continue
+        if spread == "band":
+            std = values.std(axis=0, ddof=1)
+            ax.fill_between(epochs, mean - std, mean + std, color=line.get_color(), alpha=0.15,
+                            linewidth=0)
+        else:
+            for run in values:
+                ax.plot(epochs, run, color=line.get_color(), alpha=0.35, linewidth=0.8)
