@@ -332,10 +332,14 @@ def _squared_distances_by_products(x: torch.Tensor, y: torch.Tensor) -> torch.Te
     error, as small as the spread of the points allows. Fine inside $e^{-d^2/2\sigma^2}$,
     whose value barely moves; not for a $p$-th root of a distance near 0 (Sinkhorn uses
     :func:`_squared_distances`). ``torch.cdist`` makes the same trade above 25 points.
+    Half-precision inputs are computed in float32 (bfloat16's $\varepsilon = 2^{-8}$ would
+    leave little of a distance), and so is the result.
     """
+    x, y = widened(x), widened(y)
     centre = (x.detach().mean(dim=-2, keepdim=True) + y.detach().mean(dim=-2, keepdim=True)) / 2
     x, y = x - centre, y - centre
-    cross = x @ y.transpose(-2, -1)
+    with full_precision(x):  # autocast would round the product to half precision
+        cross = x @ y.transpose(-2, -1)
     norms = (x * x).sum(dim=-1).unsqueeze(-1) + (y * y).sum(dim=-1).unsqueeze(-2)
     return (norms - 2 * cross).clamp(min=0)
 
@@ -349,7 +353,8 @@ def gaussian_kernel(x: torch.Tensor, y: torch.Tensor, bandwidth: float = 1.0) ->
 
     Reference: ``sklearn.metrics.pairwise.rbf_kernel`` with ``gamma`` $= 1/2\sigma^2$.
     """
-    return torch.exp(_squared_distances_by_products(x, y) / (-2 * bandwidth**2))
+    squared = _squared_distances_by_products(x, y)  # float32 for half inputs
+    return torch.exp(squared / (-2 * bandwidth**2)).to(x.dtype)
 
 
 def laplacian_kernel(x: torch.Tensor, y: torch.Tensor, bandwidth: float = 1.0) -> torch.Tensor:

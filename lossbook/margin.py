@@ -331,7 +331,8 @@ class _MultilabelMargin(torch.autograd.Function):
         for x, t in zip(scores.split(block), target.split(block)):
             active, weight = _active_counts(x, t)
             terms = torch.where(weight != 0, weight * x, 0)  # not 0 * inf
-            loss.append(active + terms.sum(dim=-1))
+            row = active + terms.sum(dim=-1)
+            loss.append(row.masked_fill(x.isnan().any(dim=-1), torch.nan))  # NaN in, NaN out
             weights.append(weight)
         ctx.save_for_backward(torch.cat(weights))
         return torch.cat(loss) if loss else scores.new_zeros(0)
