@@ -425,10 +425,18 @@ def measure_compiled(case, args, kwargs, device, pairs) -> dict:
         return {"error": f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"}
     compile_ours = time.perf_counter() - start
     start = time.perf_counter()
-    _call(theirs, args, kwargs, True)
+    torch_fullgraph = True
+    try:
+        _call(theirs, args, kwargs, True)
+    except Exception:  # torch's own op graph-breaks (gaussian_nll_loss checks var < 0)
+        torch_fullgraph = False
+        theirs = torch.compile(case.theirs, dynamic=False)
+        start = time.perf_counter()
+        _call(theirs, args, kwargs, True)
     compile_theirs = time.perf_counter() - start
     result = compare_time(ours, theirs, args, kwargs, True, device, pairs)
-    result.update(compile_ours_s=compile_ours, compile_torch_s=compile_theirs)
+    result.update(compile_ours_s=compile_ours, compile_torch_s=compile_theirs,
+                  torch_fullgraph=torch_fullgraph)
     return result
 
 
@@ -496,6 +504,33 @@ def machine(device: torch.device) -> dict:
     return info
 
 
+def merge(paths: list[Path], output: Path | None) -> int:
+    """One result file from several runs' files (same machine, disjoint cases)."""
+    parts = [json.loads(p.read_text()) for p in paths]
+    rows = [row for part in parts for row in part["rows"]]
+    order = {c.name: i for i, c in enumerate(_cases())}
+    rows.sort(key=lambda r: (order.get(r["name"], len(order)), r["elements"]))
+    result = {"machine": parts[0]["machine"], "rows": rows, "verdict": verdict(rows),
+              "cases": {k: v for part in parts for k, v in part["cases"].items()},
+              "merged_from": len(parts)}
+    return report(result, output or RESULTS / f"{result['machine']['device'].split(':')[0]}.json")
+
+
+def report(result: dict, path: Path | None) -> int:
+    """Print the table and the verdict; write ``result`` to ``path`` (None: nothing)."""
+    print(table(result["rows"]))
+    v = result["verdict"]
+    if v["geometric_mean"] is not None:
+        print(f"\ngeometric mean of forward+backward ratios at {TARGET_SIZE:.0e}: "
+              f"{v['geometric_mean']:.2f} (target <= {TARGETS['geometric_mean']})")
+    print("targets met" if v["met"] else "targets missed:\n  " + "\n  ".join(v["failures"]))
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=1) + "\n")
+        print(f"wrote {path}")
+    return 0 if v["met"] else 1
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -509,7 +544,12 @@ def main(argv=None) -> int:
     parser.add_argument("--output", type=Path, default=None,
                         help="JSON file to write (default benchmarks/results/<device>.json; "
                              "'-' writes nothing)")
+    parser.add_argument("--merge", type=Path, nargs="+",
+                        help="instead of measuring, join the rows of these result files "
+                             "(runs of disjoint --only sets, e.g. in parallel) into one")
     options = parser.parse_args(argv)
+    if options.merge:
+        return merge(options.merge, options.output)
     torch.set_num_threads(options.threads)
     device = torch.device(options.device)
     cases = [c for c in _cases() if not options.only or c.name in options.only]
@@ -524,19 +564,9 @@ def main(argv=None) -> int:
                                  "baseline": c.baseline or f"torch.nn.functional.{c.name}"}
                         for c in cases}}
     print()
-    print(table(rows))
-    v = result["verdict"]
-    if v["geometric_mean"] is not None:
-        print(f"\ngeometric mean of forward+backward ratios at {TARGET_SIZE:.0e}: "
-              f"{v['geometric_mean']:.2f} (target <= {TARGETS['geometric_mean']})")
-    print("targets met" if v["met"] else "targets missed:\n  " + "\n  ".join(v["failures"]))
-    if str(options.output) != "-":
-        path = options.output or RESULTS / f"{device.type}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, indent=1) + "\n")
-        print(f"wrote {path}")
-    return 0 if v["met"] else 1
-
+    if str(options.output) == "-":
+        return report(result, None)
+    return report(result, options.output or RESULTS / f"{device.type}.json")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -117,7 +117,7 @@ def rmse_loss(
     check.same_shape("input", input, "target", target)
     d = input - target
     dims = range(d.dim()) if dim is None else [dim] if isinstance(dim, int) else dim
-    n = math.prod(d.shape[i] for i in dims)
+    n = math.prod([d.shape[i] for i in dims])  # a list: dynamo cannot trace a generator here
     return vector_norm(d, 2, dim) / math.sqrt(n)
 
 
