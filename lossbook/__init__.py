@@ -27,12 +27,14 @@ from lossbook.calibration import (
 from lossbook.classification import (
     class_balanced_weights,
     exponential_loss,
+    generalized_cross_entropy_loss,
     large_margin_psi,
     large_margin_softmax_logits,
     large_margin_softmax_loss,
     logistic_loss,
     sigmoid_focal_loss,
     softmax_focal_loss,
+    symmetric_cross_entropy_loss,
 )
 from lossbook.contrastive import clip_loss, nt_xent_loss, siglip_loss
 from lossbook.distances import (
@@ -198,7 +200,8 @@ __all__ = [
     "softmax", "softplus", "zero_one_loss",
     "class_balanced_weights", "exponential_loss", "large_margin_psi",
     "large_margin_softmax_logits", "large_margin_softmax_loss", "logistic_loss",
-    "sigmoid_focal_loss", "softmax_focal_loss",
+    "sigmoid_focal_loss", "softmax_focal_loss", "generalized_cross_entropy_loss",
+    "symmetric_cross_entropy_loss",
     "clip_loss", "nt_xent_loss", "siglip_loss",
     "brier_score_loss", "expected_calibration_error", "fit_temperature",
     "maximum_calibration_error", "reliability_curve", "spherical_score_loss",

@@ -14,7 +14,8 @@ dtype. ``batch=0`` gives the loss's empty input.
 classification scores of $\\pm 10^4$ over 128 classes, regression predictions with standard
 deviation 10, vectors with entries in the hundreds, 128-d embeddings (and samples, feature
 maps) with standard deviation 4, boxes in pixel coordinates 0-1000, 256 x 256 masks, critic
-scores of $\\pm 100$.
+scores of $\\pm 100$, VAE log-variances from -10 to 4, rewards with standard deviation 10,
+sequences of up to 500 tokens.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ DOMAINS = {
     "masks": "unit",
     "distributions": "simplex", "log_probabilities": "log_simplex", "boxes": "boxes",
     "distances": "nonnegative", "amounts": "nonnegative", "counts": "nonnegative",
-    "variances": "nonnegative",
+    "variances": "nonnegative", "log_variances": "real", "rewards": "real",
 }
 
 
@@ -152,6 +153,10 @@ class Draw:
             return self.integers(0, 1000 if r else 6, *shape).double()
         if kind == "variances":
             return self.uniform(*shape, low=0.5, high=2.0)
+        if kind == "log_variances":  # a VAE encoder's log sigma^2 (sigma from 0.007 to 7)
+            return self.uniform(*shape, low=-10, high=4) if r else self.normal(*shape)
+        if kind == "rewards":  # one scalar reward per example, shape (n,)
+            return self.normal(n, std=10 if r else 1)
         if kind == "classes":
             return self.integers(0, self.width, n)
         if kind == "signs":
@@ -270,5 +275,79 @@ def critic(*kinds: str, **kwargs) -> Callable[..., Sample]:
         if drawn.get("epsilon") == "<uniform>":
             drawn["epsilon"] = draw.uniform(n)
         return Sample((Critic(weight), *samples), drawn)
+
+    return maker(build)
+
+
+def ranked_lists(**kwargs) -> Callable[..., Sample]:
+    """(Q, n) scores of ``n`` documents per query, graded relevance 0-3 (ties included) and a
+    boolean ``mask``. Small samples: full lists (padding is never read, so a NaN there is no
+    input, and the NaN test poisons every entry). Realistic: lists of 128 documents with
+    scores of $\\pm 10^4$, each with at least two real documents and padding at the end."""
+
+    def build(draw: Draw, n: int) -> Sample:
+        scores = draw.kind("scores", n)
+        relevance = draw.integers(0, 4, n, draw.width).double()
+        length = draw.integers(2, draw.width + 1, n) if draw.realistic else draw.width
+        mask = torch.arange(draw.width) < torch.as_tensor(length).reshape(-1, 1)
+        return Sample((scores, relevance), {"mask": mask.expand(n, -1).clone(), **kwargs})
+
+    return maker(build)
+
+
+def paired(**kwargs) -> Callable[..., Sample]:
+    """Two (n, d) views of the same n examples (contrastive pre-training's pairs, or an image's
+    and its caption's embeddings): the second is the first plus noise of half its scale, so
+    row i of each is a positive pair that is more alike than the others."""
+
+    def build(draw: Draw, n: int) -> Sample:
+        first = draw.kind("embeddings", n)
+        second = first + 0.5 * draw.kind("embeddings", n)
+        return Sample((first, second), dict(kwargs), "real", (0, 1))
+
+    return maker(build)
+
+
+def tokens(**kwargs) -> Callable[..., Sample]:
+    """(n, C) next-token logits and (n,) token indices, every third one padding (-100)."""
+
+    def build(draw: Draw, n: int) -> Sample:
+        logits, target = draw.kind("logits", n), draw.kind("classes", n)
+        padding = torch.arange(n) % 3 == 2
+        return Sample((logits, torch.where(padding, -100, target)), dict(kwargs))
+
+    return maker(build)
+
+
+def projected_tokens(**kwargs) -> Callable[..., Sample]:
+    """A language model's last layer: (n, d) hidden states, a (V, d) projection and (n,) next
+    tokens; realistic: d = V = 128, hidden states of standard deviation 4 (logits of about
+    45). Small: d = 5, V = 7."""
+
+    def build(draw: Draw, n: int) -> Sample:
+        vocabulary = draw.width if draw.realistic else 7
+        hidden = draw.kind("embeddings", n)
+        weight = draw.normal(vocabulary, draw.width)
+        return Sample((hidden, weight, draw.integers(0, vocabulary, n)), dict(kwargs))
+
+    return maker(build)
+
+
+def preferences(lengths: bool = False, **kwargs) -> Callable[..., Sample]:
+    """n preference pairs as per-sequence log-probabilities (sums over a response's tokens):
+    the policy's (chosen, rejected) and the reference model's (chosen, rejected) of the same
+    responses; with ``lengths``, the policy's pair and the two token counts (SimPO).
+
+    Responses have 1-20 tokens (1-500 when realistic) costing 0 to 3 nats each.
+    """
+
+    def build(draw: Draw, n: int) -> Sample:
+        longest = 500 if draw.realistic else 20
+        counts = draw.integers(1, longest + 1, n), draw.integers(1, longest + 1, n)
+        policy = tuple(-c * draw.uniform(n, high=3.0) for c in counts)
+        if lengths:
+            return Sample((*policy, *counts), dict(kwargs), "real", (0, 1))
+        reference = tuple(-c * draw.uniform(n, high=3.0) for c in counts)
+        return Sample((*policy, *reference), dict(kwargs), "real", (0, 1, 2, 3))
 
     return maker(build)

@@ -27,7 +27,8 @@ import torch
 from lossbook import _checks as check
 from lossbook import _numerics as num
 from lossbook._reduce import reduce
-from lossbook.catalog import Entry, Sample
+from lossbook._samples import sample
+from lossbook.catalog import Entry
 from lossbook.information import cross_entropy
 
 BINNINGS = ("uniform", "quantile")
@@ -301,21 +302,15 @@ def fit_temperature(
 
 
 # --------------------------------------------------------------------------- catalog
-def _sample_probabilities(generator, dtype, device) -> Sample:
-    probs = torch.softmax(torch.randn(6, 4, generator=generator, dtype=dtype), dim=1)
-    target = torch.randint(0, 4, (6,), generator=generator)
-    return Sample((probs.to(device), target.to(device)))
-
-
 CATALOG = (
     Entry(brier_score_loss, chapter="05b_calibration_scoring_rules",
           task="probabilistic classification (strictly proper score)",
           summary=r"$\sum_c (p_c - y_c)^2$", reference="sklearn.metrics.brier_score_loss",
           input_kind="probabilities", convex=True, bounded=True, robust=True,
-          inputs=_sample_probabilities),
+          inputs=sample("distributions", "classes")),
     Entry(spherical_score_loss, chapter="05b_calibration_scoring_rules",
           task="probabilistic classification (strictly proper score)",
           summary=r"$1 - p_y / \Vert p \Vert_2$", reference=None,
           input_kind="probabilities", convex=False, bounded=True, robust=True,
-          inputs=_sample_probabilities),
+          inputs=sample("distributions", "classes")),
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -87,6 +88,11 @@ class Entry:
     tests call it, so a catalogued loss is tested in value, gradient, dtype, device, NaN and
     infinity propagation, empty inputs, half precision and its three properties without
     further code.
+
+    ``section`` is the anchor of the section of the chapter that derives the loss, for the
+    loss zoo's link; left empty, the zoo links to the section that shows the function's
+    source, or else the first that mentions it (found by ``scripts/notebooks.py sync``,
+    stored in :mod:`lossbook._chapters`).
     """
 
     function: Callable
@@ -100,6 +106,7 @@ class Entry:
     robust: bool | None
     inputs: Callable[..., Sample]
     depends: tuple[Depends, ...] = ()
+    section: str = ""
 
     @property
     def name(self) -> str:
@@ -137,30 +144,150 @@ def find(name: str) -> Entry:
     raise KeyError(f"name: no catalogued loss called {name!r}")
 
 
-def _yes_no(value: bool | None) -> str:
-    return {True: "yes", False: "no", None: "depends"}[value]
+#: The property columns' marks; ``None`` (it depends on a hyper-parameter) is explained under
+#: the table by the entry's :class:`Depends`.
+MARKS = {True: "✓", False: "✗", None: "~"}
+PROPERTIES = ("convex", "bounded", "robust")
+#: Where ``tests/test_catalog_properties.py`` checks each property (its witness function).
+PROPERTY_TESTS = {"convex": "convexity_violation", "bounded": "unbounded_path",
+                  "robust": "unbounded_slope"}
+#: Reference modules written short in the zoo (the legend spells them out).
+SHORT_MODULES = {"torch.nn.functional.": "F."}
+
+
+class MarkdownText(str):
+    """A string that a notebook displays as Markdown (nbval compares the same text)."""
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def property_definitions() -> MarkdownText:
+    """The definitions of the three properties, as Markdown, from :class:`Entry`'s docstring:
+    the page shows the text the tests are written against, not a paraphrase of it."""
+    doc = Entry.__doc__ or ""
+    bullets = re.findall(r"^    \* (\*\*(?:convex|bounded|robust)\*\*.*?)(?=^    \* |^\s*$)",
+                         doc, flags=re.MULTILINE | re.DOTALL)
+    if [re.match(r"\*\*(\w+)\*\*", b).group(1) for b in bullets] != list(PROPERTIES):
+        raise ValueError("Entry's docstring: expected one bullet per property, in order")
+    items = []
+    for name, bullet in zip(PROPERTIES, bullets):
+        text = " ".join(line.strip() for line in bullet.splitlines())
+        text = text.replace("``", "`")
+        test = f"`tests/test_catalog_properties.py` (`{PROPERTY_TESTS[name]}`)"
+        items.append(f"* {text} Checked for every entry by {test}.")
+    return MarkdownText("\n".join(items) + "\n")
+
+
+def section(entry: Entry) -> str:
+    """The anchor of the section that derives ``entry`` in its chapter ("" if unknown)."""
+    from lossbook import _chapters
+
+    return entry.section or _chapters.SECTIONS.get(entry.name, "")
+
+
+def titles() -> dict[str, str]:
+    """``{stem: title}`` of every chapter, as stored in the package (:mod:`lossbook._chapters`,
+    written from the notebooks by ``scripts/notebooks.py sync``)."""
+    from lossbook import _chapters
+
+    return dict(_chapters.TITLES)
+
+
+def book_url() -> str:
+    """The address of the published book (from ``_config.yml``, stored in the package)."""
+    from lossbook import _chapters
+
+    return _chapters.BOOK_URL
+
+
+def link(stem: str, anchor: str = "", published: bool = False) -> str:
+    """The link to a chapter (and a section of it): relative inside the book (``anchor`` is
+    MyST's), absolute to the published book elsewhere (``anchor`` is then the page's id)."""
+    fragment = f"#{anchor}" if anchor else ""
+    if published:
+        return f"{book_url()}chapters/{stem}.html{fragment}"
+    return f"{stem}.ipynb{fragment}"
+
+
+def page_id(entry: Entry) -> str:
+    """The id of the section that derives ``entry`` in the published HTML page."""
+    from lossbook import _chapters
+
+    return _chapters.PAGE_IDS.get(entry.name, "")
+
+
+def _depends_note(entry: Entry) -> str:
+    def kwargs(values: dict) -> str:  # a function by its name: its repr has an address
+        return ", ".join(f"`{k}={getattr(v, '__name__', None) or repr(v)}`"
+                         for k, v in values.items())
+
+    return "; ".join(f"{d.property} with {kwargs(d.holds)}, not with {kwargs(d.fails)}"
+                     for d in entry.depends)
 
 
 class ZooTable:
-    """The loss zoo as a Markdown table; its plain-text form is the same Markdown.
+    """The loss zoo as Markdown: one table per chapter, under the chapter's title linked to
+    the chapter; each loss links to the section that derives it. Its plain-text form is the
+    same Markdown.
 
-    Displayed in a notebook it renders as a table; nbval compares the text, so the stored
-    table can never drift from the catalog.
+    Displayed in a notebook it renders as tables; nbval compares the text, so the stored
+    tables can never drift from the catalog. ``published=True`` links to the published book
+    (for a notebook run outside the book, on Colab) and says so above the tables.
     """
 
-    COLUMNS = ("loss", "task", "formula", "input", "reference", "chapter",
-               "convex", "bounded", "robust")
+    #: two facts per cell (``<br>``: Jupyter and the book both render it), so that the
+    #: table fits the book's column at a 1400-px window
+    COLUMNS = ("loss, reference", "formula, input", "C", "B", "R")
 
-    def __init__(self, catalog_entries: list[Entry], titles: dict[str, str]):
-        rows = [" | ".join(self.COLUMNS), " | ".join("---" for _ in self.COLUMNS)]
+    def __init__(self, catalog_entries: list[Entry], chapter_titles: dict[str, str],
+                 published: bool = False):
+        lines = []
+        if published:
+            lines += [f"*The chapters are not next to this notebook: the links go to the "
+                      f"published book at <{book_url()}>.*", ""]
+        short = ", ".join(f"`{s[:-1]}` is `{long[:-1]}`" for long, s in SHORT_MODULES.items())
+        lines += ["Each loss links to the section that derives it; under it, the independent "
+                  "implementation the tests compare it with (— where none exists; "
+                  f"{short}). Under each formula, what the loss takes as prediction. "
+                  "**C** convex, **B** bounded, **R** robust: ✓ the property holds, ✗ it "
+                  "does not, ~ it depends on a hyper-parameter (the values tested are named "
+                  "under the table).", ""]
+        chapters: dict[str, list[Entry]] = {}
         for e in catalog_entries:
-            chapter = f"[{titles.get(e.chapter, e.chapter)}]({e.chapter}.ipynb)"
-            reference = f"`{e.reference}`" if e.reference else "—"
-            rows.append(" | ".join([
-                f"`lossbook.{e.name}`", e.task, e.summary, e.input_kind, reference, chapter,
-                _yes_no(e.convex), _yes_no(e.bounded), _yes_no(e.robust),
-            ]))
-        self.text = "\n".join(f"| {row} |" for row in rows) + "\n"
+            chapters.setdefault(e.chapter, []).append(e)
+        for stem, group in chapters.items():
+            title = chapter_titles.get(stem, stem)
+            count = f"{len(group)} loss{'es' if len(group) > 1 else ''}"
+            lines += [f"**[{title}]({link(stem, published=published)})** ({count})", ""]
+            lines.append("| " + " | ".join(self.COLUMNS) + " |")
+            lines.append("| " + " | ".join(
+                "---" if "," in c else ":-:" for c in self.COLUMNS) + " |")
+            for e in group:
+                lines.append("| " + " | ".join([
+                    f"[`{e.name}`]({self._link(e, published)})<br>"
+                    f"{self._reference(e.reference)}",
+                    f"{e.summary}<br>*{e.input_kind}*",
+                    *(MARKS[getattr(e, p)] for p in PROPERTIES)]) + " |")
+            notes = [f"`{e.name}`: {_depends_note(e)}" for e in group if e.depends]
+            lines += [""] + ([f"~ {note}." for note in notes] + [""] if notes else [])
+        self.text = "\n".join(lines)
+
+    @staticmethod
+    def _link(entry: Entry, published: bool) -> str:
+        return link(entry.chapter, page_id(entry) if published else section(entry), published)
+
+    @staticmethod
+    def _reference(reference: str | None) -> str:
+        if reference is None:
+            return "—"
+        for long, short in SHORT_MODULES.items():
+            if reference.startswith(long):
+                reference = short + reference[len(long):]
+        return f"`{reference}`"
 
     def _repr_markdown_(self) -> str:
         return self.text
@@ -169,22 +296,38 @@ class ZooTable:
         return self.text
 
 
-def chapter_titles(directory) -> dict[str, str]:
-    """``{stem: title}`` for the notebooks in ``directory``, from each one's first heading."""
+def chapter_titles(directory=None) -> dict[str, str]:
+    """``{stem: title}`` for the notebooks in ``directory``, from each one's first heading;
+    the titles stored in the package when ``directory`` is ``None`` or holds no chapter
+    (a notebook run on Colab)."""
     import json
     from pathlib import Path
 
-    titles = {}
+    if directory is None:
+        return titles()
+    found = {}
     for path in sorted(Path(directory).glob("*.ipynb")):
         cells = json.loads(path.read_text())["cells"]
         for cell in cells:
             source = "".join(cell["source"])
             if cell["cell_type"] == "markdown" and source.startswith("# "):
-                titles[path.stem] = source.splitlines()[0][2:].strip()
+                found[path.stem] = source.splitlines()[0][2:].strip()
                 break
-    return titles
+    return found or titles()
 
 
-def zoo(titles: dict[str, str] | None = None) -> ZooTable:
-    """Every catalogued loss as one table (``titles`` maps chapter stems to titles)."""
-    return ZooTable(entries(), titles or {})
+def in_book(directory=".") -> bool:
+    """Whether the chapters are in ``directory`` (a notebook run inside the book's
+    repository), so that relative links between them work."""
+    from pathlib import Path
+
+    return all((Path(directory) / f"{stem}.ipynb").exists() for stem in titles())
+
+
+def zoo(published: bool | None = None) -> ZooTable:
+    """Every catalogued loss, one table per chapter. Links are relative when the chapters are
+    in the working directory (inside the book) and go to the published book otherwise; pass
+    ``published`` to choose."""
+    if published is None:
+        published = not in_book()
+    return ZooTable(entries(), titles(), published=published)

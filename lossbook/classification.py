@@ -1,5 +1,6 @@
 """Classification losses beyond plain cross-entropy: focal loss, large-margin softmax, the margin
-surrogates of the 0-1 loss (exponential, logistic) and class-balancing weights.
+surrogates of the 0-1 loss (exponential, logistic), class-balancing weights, and two losses
+made for noisy labels (generalized and symmetric cross-entropy).
 
 Chapter: *Classification losses beyond plain cross-entropy* (``chapters/05_classification_losses``).
 
@@ -34,6 +35,7 @@ __all__ = [
     "sigmoid_focal_loss", "softmax_focal_loss", "large_margin_psi",
     "large_margin_softmax_logits", "large_margin_softmax_loss", "exponential_loss",
     "logistic_loss", "zero_one_loss", "class_balanced_weights",
+    "generalized_cross_entropy_loss", "symmetric_cross_entropy_loss",
 ]
 
 
@@ -349,6 +351,88 @@ def class_balanced_weights(counts: torch.Tensor, beta: float | None = None) -> t
     return raw * len(n) / raw.sum()
 
 
+# --------------------------------------------------------------------------- noisy labels
+def _log_prob_of_target(input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    r"""$\log p_y$, the log-softmax of the true class, after ``cross_entropy``'s checks."""
+    class_dim = _check_class_target(input, target)
+    log_p = log_softmax(input, dim=class_dim)  # log-sum-exp inside
+    return log_p.gather(class_dim, target.unsqueeze(class_dim)).squeeze(class_dim)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def generalized_cross_entropy_loss(
+    input: torch.Tensor, target: torch.Tensor, *, q: float = 0.7, reduction: str = "mean"
+) -> torch.Tensor:
+    r"""Generalized cross-entropy (Zhang & Sabuncu, 2018): $\ell = (1 - p_y^q) / q$.
+
+    $p_y = \mathrm{softmax}(x)_y$ is the predicted probability of the labelled class and
+    $q \in (0, 1]$. As $q \to 0$ it tends to cross-entropy, $-\log p_y$ (and
+    $0 \le -\log p_y - \ell \le q (\log p_y)^2 / 2$); at $q = 1$ it is $1 - p_y$, half the mean
+    absolute error $\sum_c \lvert p_c - \mathbb{1}[c = y] \rvert = 2 (1 - p_y)$. In between
+    it is bounded by $1/q$ and its gradient in the logits,
+    $-p_y^q\,(\mathbb{1}[c = y] - p_c)$, weights each example by $p_y^q$: an example the
+    model finds implausible (a likely wrong label) pulls less than under cross-entropy. The
+    paper's experiments use $q = 0.7$.
+
+    ``input`` holds logits, (C,), (N, C) or (N, C, d1, ...); ``target`` class indices, as for
+    :func:`lossbook.cross_entropy`. Computed as $-\mathrm{expm1}(q \log p_y) / q$ with
+    $\log p_y$ from log-softmax: $1 - p_y^q$ does not cancel for small $q$, where the literal
+    formula keeps only a few digits.
+
+    Reference: Zhang & Sabuncu, "Generalized Cross Entropy Loss for Training Deep Neural
+    Networks with Noisy Labels", NeurIPS 2018; no library ships it.
+    """
+    check.number("q", q, _is_number(q) and 0 < q <= 1, "a value in (0, 1]")
+    check.reduction(reduction)
+    log_pt = _log_prob_of_target(input, target)
+    return reduce(-torch.expm1(q * log_pt) / q, reduction)
+
+
+def symmetric_cross_entropy_loss(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    alpha: float = 0.1,
+    beta: float = 1.0,
+    log_zero: float = -4.0,
+    reduction: str = "mean",
+) -> torch.Tensor:
+    r"""Symmetric cross-entropy (Wang et al., 2019), $\alpha\,\mathrm{CE} + \beta\,\mathrm{RCE}$.
+
+    With the prediction $p = \mathrm{softmax}(x)$ and the one-hot label $y$,
+    $\mathrm{CE} = -\sum_k y_k \log p_k = -\log p_y$ and the *reverse* cross-entropy swaps the
+    roles, $\mathrm{RCE} = -\sum_k p_k \log y_k$. Its $\log 0$ is defined as a constant
+    $A < 0$ (``log_zero``; the paper uses $A = -4$), so
+
+    $$ \mathrm{RCE} = -A \sum_{k \ne y} p_k = -A\,(1 - p_y), $$
+
+    a multiple of the mean absolute error $2 (1 - p_y)$: bounded, and robust to symmetric
+    label noise, while the CE term keeps training fast. The paper's settings: $\alpha = 0.1$,
+    $\beta = 1$ on CIFAR-10 (the defaults here), $\alpha = 0.01$, $\beta = 1$ on MNIST,
+    $\alpha = 6$, $\beta = 0.1$ on CIFAR-100. (The authors' Keras code clips the label at
+    $10^{-4}$ instead, which is ``log_zero=math.log(1e-4)``.)
+
+    ``input`` holds logits, (C,), (N, C) or (N, C, d1, ...); ``target`` class indices.
+    Both terms come from $\log p_y$ (log-softmax): CE $= -\log p_y$ and
+    $1 - p_y = -\mathrm{expm1}(\log p_y)$.
+
+    Reference: Wang, Ma, Chen, Luo, Yi & Bailey, "Symmetric Cross Entropy for Robust Learning
+    with Noisy Labels", ICCV 2019; no library ships it.
+    """
+    check.number("alpha", alpha, _is_number(alpha) and alpha >= 0, "a value >= 0")
+    check.number("beta", beta, _is_number(beta) and beta >= 0, "a value >= 0")
+    check.number("log_zero", log_zero, _is_number(log_zero) and log_zero < 0,
+                 "a negative value (the constant A that stands for log 0)")
+    check.reduction(reduction)
+    log_pt = _log_prob_of_target(input, target)
+    ce = -log_pt
+    rce = log_zero * torch.expm1(log_pt)  # -A (1 - p_y)
+    return reduce(alpha * ce + beta * rce, reduction)
+
+
 CATALOG = (
     Entry(sigmoid_focal_loss, chapter="05_classification_losses",
           task="binary / multi-label classification, imbalanced (detection)",
@@ -382,4 +466,20 @@ CATALOG = (
           reference=None, input_kind="scores, labels ±1",
           convex=True, bounded=False, robust=True,
           inputs=sample("scores", "signs")),
+    Entry(generalized_cross_entropy_loss, chapter="05_classification_losses",
+          task="multi-class classification with noisy labels",
+          summary=r"$(1 - p_y^q) / q$, $p = \mathrm{softmax}(x)$",
+          reference=None, input_kind="logits, class indices",
+          convex=False, bounded=True, robust=True,
+          inputs=sample("logits", "classes")),
+    Entry(symmetric_cross_entropy_loss, chapter="05_classification_losses",
+          task="multi-class classification with noisy labels",
+          summary=r"$-\alpha \log p_y - \beta A (1 - p_y)$, $p = \mathrm{softmax}(x)$",
+          reference=None, input_kind="logits, class indices",
+          convex=None, bounded=None, robust=True,
+          inputs=sample("logits", "classes"),
+          depends=(Depends("convex", holds={"alpha": 1.0, "beta": 0.0},
+                           fails={"alpha": 0.1, "beta": 1.0}),
+                   Depends("bounded", holds={"alpha": 0.0, "beta": 1.0},
+                           fails={"alpha": 0.1, "beta": 1.0}))),
 )

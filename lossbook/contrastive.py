@@ -20,9 +20,10 @@ import math
 import torch
 
 from lossbook import _checks as check
+from lossbook import _samples as samples
 from lossbook._numerics import logsumexp, softplus, widened
 from lossbook._reduce import reduce
-from lossbook.catalog import Entry, Sample
+from lossbook.catalog import Entry
 
 BATCHMEAN = (*check.REDUCTIONS, "batchmean")
 
@@ -181,38 +182,20 @@ def siglip_loss(
 
 
 # --------------------------------------------------------------------------- catalog
-def _views(generator, dtype, device):
-    z1 = torch.randn(6, 4, generator=generator, dtype=dtype)
-    z2 = z1 + 0.5 * torch.randn(6, 4, generator=generator, dtype=dtype)
-    return z1.to(device), z2.to(device)
-
-
-def _nt_xent_inputs(generator, dtype, device):
-    return Sample(_views(generator, dtype, device), {"temperature": 0.5})
-
-
-def _clip_inputs(generator, dtype, device):
-    return Sample(_views(generator, dtype, device), {"logit_scale": 1 / 0.07})
-
-
-def _siglip_inputs(generator, dtype, device):
-    return Sample(_views(generator, dtype, device), {"logit_scale": 10.0, "logit_bias": -10.0})
-
-
 CATALOG = (
     Entry(nt_xent_loss, chapter="13_contrastive_pretraining",
           task="self-supervised contrastive learning (two views)",
           summary=r"$-\log \frac{e^{s_{a,p(a)}/\tau}}{\sum_{k \ne a} e^{s_{ak}/\tau}}$",
-          reference=None, input_kind="embeddings", convex=False, bounded=True, robust=False,
-          inputs=_nt_xent_inputs),
+          reference=None, input_kind="embeddings", convex=False, bounded=True, robust=True,
+          inputs=samples.paired(temperature=0.5)),
     Entry(clip_loss, chapter="13_contrastive_pretraining",
           task="paired-modality contrastive learning",
           summary=r"$\frac12(\mathrm{CE}(tXY^\top, I) + \mathrm{CE}(tYX^\top, I))$",
-          reference=None, input_kind="embeddings", convex=False, bounded=True, robust=False,
-          inputs=_clip_inputs),
+          reference=None, input_kind="embeddings", convex=False, bounded=True, robust=True,
+          inputs=samples.paired(logit_scale=1 / 0.07)),
     Entry(siglip_loss, chapter="13_contrastive_pretraining",
           task="paired-modality contrastive learning",
           summary=r"$\frac1N \sum_{ij} -\log \sigma(z_{ij}(t x_i \cdot y_j + b))$",
-          reference=None, input_kind="embeddings", convex=False, bounded=True, robust=False,
-          inputs=_siglip_inputs),
+          reference=None, input_kind="embeddings", convex=False, bounded=True, robust=True,
+          inputs=samples.paired(logit_scale=10.0, logit_bias=-10.0)),
 )

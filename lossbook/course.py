@@ -39,6 +39,8 @@ CHAPTERS = (
             "Entropy, cross-entropy, KL", ("03_maximum_likelihood",)),
     Chapter("05_classification_losses", "Classification", "Classification losses",
             ("04_entropy_cross_entropy_kl",)),
+    Chapter("05b_calibration_scoring_rules", "Classification", "Calibration, scoring rules",
+            ("04_entropy_cross_entropy_kl", "05_classification_losses")),
     Chapter("05c_knowledge_distillation", "Classification", "Knowledge distillation",
             ("05_classification_losses",)),
     Chapter("06_margin_losses", "Margins and embeddings", "Margin losses",
@@ -61,6 +63,8 @@ CHAPTERS = (
             ("07_embedding_losses",)),
     Chapter("14_vae_diffusion", "Losses of large models", "VAE and diffusion",
             ("03_maximum_likelihood", "11_gan_losses")),
+    Chapter("15_language_models", "Losses of large models", "Language models",
+            ("04_entropy_cross_entropy_kl", "06_margin_losses")),
 )
 
 
@@ -116,6 +120,10 @@ GUIDE = (
     Row("Classification", r"^(binary|multi|classification)", "cross_entropy",
         "cross-entropy is the labels' likelihood; margins and the exponential loss bend it",
         "05_classification_losses"),
+    Row("Probabilities to act on", r"proper score", "cross_entropy",
+        "log loss and the Brier score are strictly proper; temperature scaling calibrates "
+        "an over-confident network without changing its accuracy",
+        "05b_calibration_scoring_rules", extra=("cross_entropy",)),
     Row("Imbalanced classes", r"imbalanced", "sigmoid_focal_loss",
         "focal loss down-weights easy examples; class weights rescale the rare class",
         "05_classification_losses", extra=("cross_entropy",)),
@@ -154,6 +162,13 @@ GUIDE = (
     Row("Self-supervised and paired pretraining", r"contrastive", "clip_loss",
         "softmax losses couple the batch; SigLIP's sigmoid scores each pair alone",
         "13_contrastive_pretraining"),
+    Row("Language models", r"language modelling", "cross_entropy",
+        "token cross-entropy over the vocabulary; z-loss keeps the logits small; "
+        "linear_cross_entropy never holds the logits whole", "15_language_models",
+        extra=("cross_entropy",)),
+    Row("Learning from preferences", r"reward modelling|preference optimisation", "dpo_loss",
+        "Bradley–Terry fits a reward to pairs; DPO trains the policy directly, beta trading "
+        "reward against the KL to the reference", "15_language_models"),
     Row("Comparing distributions", r"distribution matching|two-sample", "wasserstein_1d",
         "KL needs overlapping supports and JS saturates without; Wasserstein grows with the "
         "distance; MMD compares through a kernel",

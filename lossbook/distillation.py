@@ -30,7 +30,8 @@ from lossbook import _checks as check
 from lossbook import _numerics as num
 from lossbook._numerics import log_softmax
 from lossbook._reduce import reduce
-from lossbook.catalog import Entry, Sample
+from lossbook._samples import sample
+from lossbook.catalog import Entry
 from lossbook.information import cross_entropy
 
 
@@ -172,38 +173,21 @@ def logit_matching_loss(
 
 
 # --------------------------------------------------------------------------- catalog
-def _logits(generator, dtype, device, scale=3.0):
-    return (torch.randn(4, 5, generator=generator, dtype=dtype) * scale).to(device)
-
-
-def _soft_inputs(generator, dtype, device) -> Sample:
-    student, teacher = _logits(generator, dtype, device), _logits(generator, dtype, device)
-    return Sample((student, teacher), {"temperature": 3.0})
-
-
-def _distillation_inputs(generator, dtype, device) -> Sample:
-    student, teacher = _logits(generator, dtype, device), _logits(generator, dtype, device)
-    target = torch.randint(0, 5, (4,), generator=generator).to(device)
-    return Sample((student, teacher, target), {"temperature": 3.0, "alpha": 0.7})
-
-
-def _matching_inputs(generator, dtype, device) -> Sample:
-    return Sample((_logits(generator, dtype, device), _logits(generator, dtype, device)))
-
-
 _CHAPTER = "05c_knowledge_distillation"
 CATALOG = (
     Entry(distillation_loss, chapter=_CHAPTER, task="knowledge distillation (classification)",
           summary=r"$\alpha T^2 \mathrm{KL}(\mathrm{softmax}(t/T) \Vert \mathrm{softmax}(s/T))"
                   r" + (1-\alpha)\,\mathrm{CE}(s, y)$",
           reference=None, input_kind="student and teacher logits, class indices",
-          convex=True, bounded=False, robust=True, inputs=_distillation_inputs),
+          convex=True, bounded=False, robust=True,
+          inputs=sample("logits", "logits", "classes", temperature=3.0, alpha=0.7)),
     Entry(soft_target_loss, chapter=_CHAPTER, task="knowledge distillation (classification)",
           summary=r"$T^2 \mathrm{KL}(\mathrm{softmax}(t/T) \Vert \mathrm{softmax}(s/T))$",
           reference=None, input_kind="student and teacher logits",
-          convex=True, bounded=False, robust=True, inputs=_soft_inputs),
+          convex=True, bounded=False, robust=True,
+          inputs=sample("logits", "logits", temperature=3.0)),
     Entry(logit_matching_loss, chapter=_CHAPTER, task="knowledge distillation (logit regression)",
           summary=r"$\frac{1}{2C} \Vert (s - \bar s) - (t - \bar t) \Vert^2$",
           reference=None, input_kind="student and teacher logits",
-          convex=True, bounded=False, robust=False, inputs=_matching_inputs),
+          convex=True, bounded=False, robust=False, inputs=sample("logits", "logits")),
 )

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from lossbook import _checks as check
 from lossbook.runtime import seed_everything
 
 
@@ -139,6 +140,49 @@ def over_seeds(run: Callable[[int], Mapping[str, float]], seeds: Iterable[int]
         for name, value in run(seed).items():
             collected.setdefault(name, []).append(float(value))
     return {name: np.asarray(values) for name, values in collected.items()}
+
+
+class StackedMLP(torch.nn.Module):
+    r"""``len(seeds)`` independent ReLU networks of one shape, evaluated as one.
+
+    ``sizes`` is (inputs, hidden, ..., outputs). Copy ``c`` is initialised as
+    :class:`torch.nn.Linear` initialises a layer (weights and biases uniform in
+    $\pm 1/\sqrt{\text{fan-in}}$), drawn from a CPU generator seeded with ``seeds[c]``: a copy
+    is the same network whatever the other copies are, so the same seed can start several
+    experiments. The input is (copies, batch, inputs) and the output (copies, batch, outputs);
+    one batched matrix product per layer (:func:`torch.baddbmm`) evaluates every copy, so
+    training several seeds of a small network costs little more than training one. No copy
+    sees another's inputs or parameters: a loss summed over copies trains each on its own.
+    """
+
+    def __init__(self, sizes, seeds, *, dtype=torch.float32, device=None):
+        super().__init__()
+        layers = list(zip(sizes, sizes[1:]))
+        weights, biases = [[] for _ in layers], [[] for _ in layers]
+        for seed in seeds:
+            g = torch.Generator().manual_seed(seed)
+            for i, (n_in, n_out) in enumerate(layers):
+                bound = n_in ** -0.5  # drawn in float64: float32 and float64 copies agree
+                weights[i].append((2 * torch.rand(n_in, n_out, generator=g, dtype=torch.float64)
+                                   - 1) * bound)
+                biases[i].append((2 * torch.rand(1, n_out, generator=g, dtype=torch.float64)
+                                  - 1) * bound)
+        self.weights = torch.nn.ParameterList(
+            torch.nn.Parameter(torch.stack(w).to(device=device, dtype=dtype)) for w in weights)
+        self.biases = torch.nn.ParameterList(
+            torch.nn.Parameter(torch.stack(b).to(device=device, dtype=dtype)) for b in biases)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        copies, n_in = self.weights[0].shape[:2]
+        if x.dim() != 3 or x.shape[0] != copies or x.shape[2] != n_in:
+            raise check.ArgumentError(
+                f"x: expected shape ({copies}, batch, {n_in}), got {tuple(x.shape)}")
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            x = torch.baddbmm(b, x, w)  # b + x @ w for every copy at once
+            if i < last:
+                x = torch.relu(x)
+        return x
 
 
 def accuracy(logits: torch.Tensor, target: torch.Tensor) -> float:

@@ -11,8 +11,9 @@ Chapter: *Generative models: the VAE's ELBO and the diffusion objective*
   $\beta_t$, $\alpha_t$, $\bar\alpha_t$, the posterior $q(x_{t-1} \mid x_t, x_0)$ and the
   per-step weights that turn the $\varepsilon$-prediction error into the ELBO;
 * :func:`diffusion_loss` — the (weighted) $\varepsilon$-prediction loss;
-* :func:`mode_coverage` — modes hit and the fraction of high-quality samples, for 2-D toy
-  mixtures such as the ring of Gaussians of :mod:`lossbook.data.gan`.
+* :func:`mode_coverage` (:func:`lossbook.gan.mode_coverage`, re-exported) — modes hit and the
+  fraction of high-quality samples, for 2-D toy mixtures such as the ring of Gaussians of
+  :mod:`lossbook.data.gan`.
 
 Conventions: the first dimension is the batch. A per-sample loss sums over every other
 dimension (the data dimensions, or the latent dimensions), because that sum is a log-density;
@@ -25,14 +26,18 @@ itself ($\bar\alpha_0 = 1$).
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 import torch
 
 from lossbook import _checks as check
 from lossbook._numerics import widened
 from lossbook._reduce import reduce
-from lossbook.catalog import Entry, Sample
+from lossbook._samples import sample
+from lossbook.catalog import Depends, Entry
+
+# one implementation of the metric, in the GAN family (chapter 11 defines it), re-exported here
+# because chapter 14 scores its diffusion model with it
+from lossbook.gan import ModeCoverage, mode_coverage  # noqa: F401
 from lossbook.information import binary_cross_entropy_with_logits
 from lossbook.likelihood import gaussian_nll_loss
 
@@ -342,78 +347,23 @@ def diffusion_loss(
     return reduce(squared, reduction).to(eps.dtype)
 
 
-# --------------------------------------------------------------------------- evaluation
-class ModeCoverage(NamedTuple):
-    """Result of :func:`mode_coverage`: modes hit, high-quality fraction, per-mode counts."""
-
-    modes_hit: int
-    high_quality: float
-    counts: torch.Tensor
-
-
-def mode_coverage(samples: torch.Tensor, centres: torch.Tensor, std: float, *,
-                  within: float = 3.0, min_count: int = 1) -> ModeCoverage:
-    r"""Mode coverage of samples from a mixture of isotropic Gaussians (s.d. ``std``).
-
-    A sample is **high quality** when its nearest centre lies within ``within`` standard
-    deviations; it then counts for that centre. A mode is **hit** when at least ``min_count``
-    high-quality samples count for it. Returns the number of modes hit, the fraction of
-    high-quality samples among all samples, and the per-centre counts (CPU ``long``).
-
-    Samples from the data themselves score close to 1 (99 % of a 2-D Gaussian lies within
-    $3.03\sigma$ of its centre); a generator that collapses onto a few modes misses the others,
-    and one that smears mass between the modes has a low high-quality fraction.
-
-    Reference: Srivastava et al. (2017), section 5.1 (VEEGAN: modes captured and high-quality
-    samples within three standard deviations).
-    """
-    check.floating("samples", samples)
-    check.floating("centres", centres)
-    if samples.dim() != 2 or centres.dim() != 2 or samples.shape[1] != centres.shape[1]:
-        raise check.ArgumentError(
-            f"samples: expected shape (n, d) matching centres (modes, d), got "
-            f"{tuple(samples.shape)} and {tuple(centres.shape)}")
-    check.number("std", std, std > 0, "a positive standard deviation")
-    distances = torch.cdist(samples.detach().cpu().double(), centres.detach().cpu().double())
-    nearest, which = distances.min(dim=1)
-    good = nearest <= within * std
-    counts = torch.bincount(which[good], minlength=centres.shape[0])
-    high_quality = good.double().mean().item() if len(good) else math.nan
-    return ModeCoverage(int((counts >= min_count).sum()), high_quality, counts)
-
-
 # --------------------------------------------------------------------------- catalog
-def _kl_inputs(g, dtype, device) -> Sample:
-    mu = torch.randn(4, 3, generator=g, dtype=dtype)
-    logvar = torch.randn(4, 3, generator=g, dtype=dtype)
-    return Sample((mu.to(device), logvar.to(device)))
-
-
-def _elbo_inputs(g, dtype, device) -> Sample:
-    logits = 3 * torch.randn(4, 6, generator=g, dtype=dtype)
-    x = torch.rand(4, 6, generator=g, dtype=dtype)
-    mu, logvar = _kl_inputs(g, dtype, device).args
-    return Sample((logits.to(device), x.to(device), mu, logvar), {"beta": 1.0})
-
-
-def _diffusion_inputs(g, dtype, device) -> Sample:
-    eps_pred = torch.randn(5, 2, generator=g, dtype=dtype)
-    eps = torch.randn(5, 2, generator=g, dtype=dtype)
-    return Sample((eps_pred.to(device), eps.to(device)))
-
-
 _CHAPTER = "14_vae_diffusion"
 CATALOG = (
     Entry(gaussian_kl_divergence, chapter=_CHAPTER, task="VAE latent regulariser",
           summary=r"$\frac12 \sum_j (\sigma_j^2 + \mu_j^2 - 1 - \log \sigma_j^2)$",
           reference="torch.distributions.kl.kl_divergence", input_kind="means and log-variances",
-          convex=True, bounded=False, robust=False, inputs=_kl_inputs),
+          convex=True, bounded=False, robust=False, inputs=sample("embeddings", "log_variances")),
     Entry(elbo_loss, chapter=_CHAPTER, task="variational autoencoder",
           summary=r"$-\log p(x \mid z) + \beta\, \mathrm{KL}(q(z \mid x) \Vert p(z))$",
           reference=None, input_kind="decoder logits or means",
-          convex=True, bounded=False, robust=False, inputs=_elbo_inputs),
+          convex=True, bounded=False, robust=None,
+          inputs=sample("predictions", "probabilities", "embeddings", "log_variances",
+                        beta=1.0),
+          depends=(Depends("robust", holds={"likelihood": "bernoulli"},
+                           fails={"likelihood": "gaussian"}),)),
     Entry(diffusion_loss, chapter=_CHAPTER, task="denoising diffusion",
           summary=r"$w_t \Vert \varepsilon - \varepsilon_\theta(x_t, t) \Vert^2$",
           reference=None, input_kind="predicted noise",
-          convex=True, bounded=False, robust=False, inputs=_diffusion_inputs),
+          convex=True, bounded=False, robust=False, inputs=sample("features", "features")),
 )

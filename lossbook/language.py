@@ -29,9 +29,11 @@ from torch.utils._pytree import tree_flatten
 
 from lossbook import _checks as check
 from lossbook import _numerics as num
+from lossbook import _samples as samples
 from lossbook._numerics import logsumexp, softplus, widened
 from lossbook._reduce import reduce
-from lossbook.catalog import Entry, Sample
+from lossbook._samples import sample
+from lossbook.catalog import Entry
 
 
 # --------------------------------------------------------------------------- z-loss
@@ -65,7 +67,7 @@ def z_loss(
     check.integer("target", target)
     check.shape("target", target, tuple(log_z.shape), "input's shape without the class dimension")
     keep = target != ignore_index
-    loss = torch.where(keep, loss, torch.zeros_like(loss))
+    loss = loss * keep  # not where(): NaN logits at a padding token still give NaN
     if reduction == "mean":
         return (loss.sum() / keep.sum()).to(input.dtype)
     return reduce(loss, reduction).to(input.dtype)
@@ -553,65 +555,32 @@ class TensorMemory(TorchDispatchMode):
 
 
 # --------------------------------------------------------------------------- catalog
-def _pairs(generator, dtype, device, n: int = 6):
-    def logps(shift):
-        return (-torch.rand(n, generator=generator, dtype=dtype) * 5 - shift).to(device)
-    return logps(1.0), logps(2.0), logps(1.5), logps(1.5)
-
-
-def _linear_ce_inputs(generator, dtype, device) -> Sample:
-    x = torch.randn(8, 5, generator=generator, dtype=dtype)
-    w = torch.randn(7, 5, generator=generator, dtype=dtype)
-    target = torch.randint(0, 7, (8,), generator=generator)
-    return Sample((x.to(device), w.to(device), target.to(device)),
-                  {"options": torch.nn.LinearCrossEntropyOptions(batch_chunk_size=3)})
-
-
-def _z_loss_inputs(generator, dtype, device) -> Sample:
-    logits = torch.randn(6, 9, generator=generator, dtype=dtype) * 3
-    target = torch.tensor([0, 3, -100, 8, -100, 2])
-    return Sample((logits.to(device), target.to(device)))
-
-
-def _bradley_terry_inputs(generator, dtype, device) -> Sample:
-    return Sample(tuple(torch.randn(2, 6, generator=generator, dtype=dtype).to(device)))
-
-
-def _dpo_inputs(generator, dtype, device) -> Sample:
-    return Sample(_pairs(generator, dtype, device), {"beta": 0.5})
-
-
-def _simpo_inputs(generator, dtype, device) -> Sample:
-    chosen, rejected = _pairs(generator, dtype, device)[:2]
-    lengths = torch.randint(1, 20, (2, 6), generator=generator).to(device)
-    return Sample((chosen, rejected, lengths[0], lengths[1]))
-
-
 CHAPTER = "15_language_models"
 
 CATALOG = (
     Entry(z_loss, chapter=CHAPTER, task="language modelling (auxiliary)",
           summary=r"$c \, (\log \sum_v e^{x_v})^2$", reference=None, input_kind="logits",
-          convex=False, bounded=False, robust=False, inputs=_z_loss_inputs),
+          convex=False, bounded=False, robust=False, inputs=samples.tokens()),
     Entry(linear_cross_entropy, chapter=CHAPTER, task="language modelling (large vocabulary)",
           summary=r"$-\log \mathrm{softmax}(W h + b)_y$, logits never held whole",
           reference="torch.nn.functional.linear_cross_entropy",
-          input_kind="hidden states and projection", convex=True, bounded=False, robust=False,
-          inputs=_linear_ce_inputs),
+          input_kind="hidden states and projection", convex=True, bounded=False, robust=True,
+          inputs=samples.projected_tokens(
+              options=torch.nn.LinearCrossEntropyOptions(batch_chunk_size=3))),
     Entry(bradley_terry_loss, chapter=CHAPTER, task="reward modelling (pairwise preferences)",
           summary=r"$-\log \sigma(r_c - r_r)$", reference=None, input_kind="rewards",
-          convex=True, bounded=False, robust=True, inputs=_bradley_terry_inputs),
+          convex=True, bounded=False, robust=True, inputs=sample("rewards", "rewards")),
     Entry(dpo_loss, chapter=CHAPTER, task="preference optimisation",
           summary=r"$-\log \sigma(\beta h)$, $h$ = log-ratio margin to the reference",
           reference=None, input_kind="sequence log-probabilities",
-          convex=True, bounded=False, robust=True, inputs=_dpo_inputs),
+          convex=True, bounded=False, robust=True, inputs=samples.preferences(beta=0.5)),
     Entry(ipo_loss, chapter=CHAPTER, task="preference optimisation",
           summary=r"$(h - 1/(2\beta))^2$, $h$ = log-ratio margin to the reference",
           reference=None, input_kind="sequence log-probabilities",
-          convex=True, bounded=False, robust=False, inputs=_dpo_inputs),
+          convex=True, bounded=False, robust=False, inputs=samples.preferences(beta=0.5)),
     Entry(simpo_loss, chapter=CHAPTER, task="preference optimisation (no reference)",
           summary=r"$-\log \sigma(\beta \bar\ell_c - \beta \bar\ell_r - \gamma)$, "
                   r"$\bar\ell$ = log-probability per token",
           reference=None, input_kind="sequence log-probabilities",
-          convex=True, bounded=False, robust=True, inputs=_simpo_inputs),
+          convex=True, bounded=False, robust=True, inputs=samples.preferences(lengths=True)),
 )

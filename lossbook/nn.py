@@ -28,10 +28,11 @@ functional checks the same arguments again, with lossbook's messages, on every c
 from __future__ import annotations
 
 import inspect
+import math
 
 import torch
 
-from lossbook import _numerics
+from lossbook import _checks, _numerics
 from lossbook.embedding import (
     cosine_embedding_loss,
     cosine_similarity,
@@ -46,6 +47,7 @@ from lossbook.information import (
     kl_div,
     nll_loss,
 )
+from lossbook.language import linear_cross_entropy
 from lossbook.likelihood import gaussian_nll_loss, poisson_nll_loss
 from lossbook.margin import (
     hinge_embedding_loss,
@@ -170,10 +172,61 @@ Softmax = twin(_numerics.softmax, torch.nn.Softmax)
 LogSoftmax = twin(_numerics.log_softmax, torch.nn.LogSoftmax)
 Softplus = twin(_numerics.softplus, torch.nn.Softplus)
 
+# Language models (chapter 15). torch's class is a layer *and* a loss: it owns the projection
+# (an ``nn.Linear`` of ``num_classes * prod(out_features)`` outputs) and passes its weight,
+# reshaped, to the functional. Not a ``twin`` — its constructor builds parameters — but the
+# same contract: torch's constructor signature and parameter names, lossbook's loss.
+class LinearCrossEntropyLoss(torch.nn.Module):
+    """LinearCrossEntropyLoss(in_features, num_classes, *, out_features=(), bias=False,
+    device=None, dtype=None, reduction='mean', weight=None, ignore_index=None,
+    label_smoothing=0.0, options=None): ``torch.nn.LinearCrossEntropyLoss`` computed by lossbook.
+
+    ``forward(input, target)`` returns ``lossbook.linear_cross_entropy(input, W, target,
+    linear_bias=b, weight=self.weight, reduction=..., ignore_index=..., label_smoothing=...,
+    options=...)`` with ``W = self.linear.weight`` reshaped to ``(num_classes, *out_features,
+    in_features)`` (and ``b`` likewise), as torch's does; ``self.linear`` and the ``weight``
+    buffer have torch's names, so a ``state_dict`` moves between the two.
+    """
+
+    functional = staticmethod(linear_cross_entropy)
+    torch_class = torch.nn.LinearCrossEntropyLoss
+
+    def __init__(self, in_features: int, num_classes: int, *, out_features: tuple[int, ...] = (),
+                 bias: bool = False, device=None, dtype=None, reduction: str = "mean",
+                 weight: torch.Tensor | None = None, ignore_index: int | None = None,
+                 label_smoothing: float = 0.0, options=None) -> None:
+        super().__init__()
+        if weight is not None and weight.shape != (num_classes,):
+            raise _checks.ArgumentError(
+                f"weight: expected shape {(num_classes,)}, got {tuple(weight.shape)}")
+        _checks.number("label_smoothing", label_smoothing, 0.0 <= label_smoothing <= 1.0,
+                       "a number in [0, 1]")
+        self.register_buffer("weight", weight)
+        self.num_classes, self.out_features = num_classes, tuple(out_features)
+        self.reduction, self.ignore_index = reduction, ignore_index
+        self.label_smoothing, self.options = label_smoothing, options
+        self.linear = torch.nn.Linear(in_features, math.prod(out_features, start=num_classes),
+                                      bias=bias, device=device, dtype=dtype)
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        shape = (self.num_classes, *self.out_features)
+        bias = None if self.linear.bias is None else self.linear.bias.reshape(shape)
+        return linear_cross_entropy(
+            input, self.linear.weight.reshape(*shape, self.linear.in_features), target,
+            linear_bias=bias, weight=self.weight, reduction=self.reduction,
+            ignore_index=self.ignore_index, label_smoothing=self.label_smoothing,
+            options=self.options)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.linear.in_features}, num_classes={self.num_classes}, "
+                f"out_features={self.out_features}, bias={self.linear.bias is not None}")
+
+
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "CTCLoss", "CosineEmbeddingLoss", "CosineSimilarity",
     "CrossEntropyLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "HuberLoss", "KLDivLoss",
-    "L1Loss", "LogSoftmax", "MSELoss", "MarginRankingLoss", "MultiLabelMarginLoss",
+    "L1Loss", "LinearCrossEntropyLoss", "LogSoftmax", "MSELoss", "MarginRankingLoss",
+    "MultiLabelMarginLoss",
     "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss", "PairwiseDistance",
     "PoissonNLLLoss", "SmoothL1Loss", "SoftMarginLoss", "Softmax", "Softplus",
     "TripletMarginLoss", "TripletMarginWithDistanceLoss", "constructor_signature", "twin",

@@ -28,7 +28,8 @@ import torch
 from lossbook import _checks as check
 from lossbook._numerics import log_softmax, softmax, softplus, widened
 from lossbook._reduce import reduce
-from lossbook.catalog import Entry, Sample
+from lossbook._samples import ranked_lists
+from lossbook.catalog import Entry
 
 
 # --------------------------------------------------------------------------- inputs
@@ -123,7 +124,8 @@ def ranknet_loss(
     scores, relevance, mask = _lists(scores, relevance, mask)
     _positive("sigma", sigma)
     check.reduction(reduction)
-    return reduce(_weighted_pairs(scores, relevance, mask, sigma, None), reduction)
+    per_query = _weighted_pairs(scores, relevance, mask, sigma, None)
+    return reduce(per_query, reduction).to(scores.dtype)  # reduced in float32 if half
 
 
 def _weighted_pairs(scores, relevance, mask, sigma, weight):
@@ -134,7 +136,7 @@ def _weighted_pairs(scores, relevance, mask, sigma, weight):
     if weight is not None:
         cost = weight * cost
     pairs = _pair_mask(relevance, mask)
-    return torch.where(pairs, cost, torch.zeros_like(cost)).sum(dim=(1, 2)).to(scores.dtype)
+    return torch.where(pairs, cost, torch.zeros_like(cost)).sum(dim=(1, 2))  # float32 if half
 
 
 def _discounts(n: int, k: int | None, like: torch.Tensor) -> torch.Tensor:
@@ -202,7 +204,8 @@ def lambdarank_loss(
                 * (d.unsqueeze(2) - d.unsqueeze(1)).abs())
         safe = torch.where(idcg > 0, idcg, torch.ones_like(idcg))[:, None, None]
         weight = swap / safe  # idcg = 0: every gain is 0, so is every swap
-    return reduce(_weighted_pairs(scores, relevance, mask, sigma, weight), reduction)
+    per_query = _weighted_pairs(scores, relevance, mask, sigma, weight)
+    return reduce(per_query, reduction).to(scores.dtype)  # reduced in float32 if half
 
 
 # --------------------------------------------------------------------------- listwise
@@ -233,7 +236,7 @@ def listnet_loss(
     zero = torch.zeros_like(s)
     target = softmax(torch.where(mask, y, minus_inf), dim=1)  # 0 on padding
     log_p = torch.where(mask, log_softmax(torch.where(mask, s, minus_inf), dim=1), zero)
-    return reduce(-(target * log_p).sum(dim=1).to(scores.dtype), reduction)
+    return reduce(-(target * log_p).sum(dim=1), reduction).to(scores.dtype)  # reduced in float32
 
 
 def listmle_loss(
@@ -269,7 +272,7 @@ def listmle_loss(
     remaining = torch.logcumsumexp(chosen.flip(1), dim=1).flip(1)  # log sum_{k >= i}
     terms = torch.where(real, remaining - torch.where(real, s, torch.zeros_like(s)),
                         torch.zeros_like(s))
-    return reduce(terms.sum(dim=1).to(scores.dtype), reduction)
+    return reduce(terms.sum(dim=1), reduction).to(scores.dtype)  # reduced in float32
 
 
 # --------------------------------------------------------------------------- metrics
@@ -353,30 +356,23 @@ def mrr(
 
 
 # --------------------------------------------------------------------------- catalog
-def _lists_sample(generator, dtype, device) -> Sample:
-    """Three queries of six documents with graded labels 0-3 (ties included)."""
-    scores = torch.randn(3, 6, generator=generator, dtype=dtype).to(device)
-    relevance = torch.randint(0, 4, (3, 6), generator=generator).to(device, dtype)
-    return Sample((scores, relevance))
-
-
 _CHAPTER = "07b_learning_to_rank"
 CATALOG = (
     Entry(ranknet_loss, chapter=_CHAPTER, task="learning to rank (pairwise)",
           summary=r"$\sum_{y_i > y_j} \log(1 + e^{-\sigma (s_i - s_j)})$",
           reference=None, input_kind="scores per list", convex=True, bounded=False,
-          robust=True, inputs=_lists_sample),
+          robust=True, inputs=ranked_lists()),
     Entry(lambdarank_loss, chapter=_CHAPTER, task="learning to rank (NDCG-weighted pairs)",
           summary=r"$\sum_{y_i > y_j} \vert\Delta \mathrm{NDCG}_{ij}\vert"
                   r" \log(1 + e^{-\sigma (s_i - s_j)})$",
           reference=None, input_kind="scores per list", convex=False, bounded=False,
-          robust=True, inputs=_lists_sample),
+          robust=True, inputs=ranked_lists()),
     Entry(listnet_loss, chapter=_CHAPTER, task="learning to rank (listwise)",
           summary=r"$-\sum_j \mathrm{softmax}(y)_j \log \mathrm{softmax}(s)_j$",
           reference=None, input_kind="scores per list", convex=True, bounded=False,
-          robust=True, inputs=_lists_sample),
+          robust=True, inputs=ranked_lists()),
     Entry(listmle_loss, chapter=_CHAPTER, task="learning to rank (listwise)",
           summary=r"$\sum_i (\log \sum_{k \ge i} e^{s_{\pi(k)}} - s_{\pi(i)})$",
           reference=None, input_kind="scores per list", convex=True, bounded=False,
-          robust=True, inputs=_lists_sample),
+          robust=True, inputs=ranked_lists()),
 )

@@ -1,5 +1,6 @@
 """lossbook.classification against torchvision's and kornia's published focal-loss definitions,
-the L-Softmax paper's formulas, torch and scikit-learn: values, gradients, stability, bad input."""
+the L-Softmax, generalized and symmetric cross-entropy papers' formulas, torch and
+scikit-learn: values, gradients, stability, bad input."""
 
 import math
 
@@ -14,11 +15,12 @@ from hypothesis import strategies as st
 import lossbook
 import lossbook.classification as cls
 import lossbook.information as info
+from lossbook import catalog
 from lossbook.grading.classification import (
     grade_effective_number_weights,
     grade_sigmoid_focal_loss,
 )
-from tests.reference import TOLERANCES, assert_matches, classes, rand, randn
+from tests.reference import TOLERANCES, assert_matches, classes, generator, rand, randn
 
 REDUCTIONS = ["none", "mean", "sum"]
 LOW_PRECISION = [torch.float16, torch.bfloat16]
@@ -390,6 +392,207 @@ def test_effective_number_limits_are_equal_weights_and_inverse_frequency():
                                cls.class_balanced_weights(counts.double()), rtol=1e-6, atol=0)
 
 
+# --------------------------------------------------------------------------- noisy labels
+def gce_from_paper(input, target, q=0.7, reduction="mean"):
+    """Zhang & Sabuncu (2018): L_q(f(x), e_j) = (1 - f_j(x)^q) / q, f = softmax over dim 1
+    (dim 0 unbatched), evaluated literally."""
+    dim = 0 if input.dim() == 1 else 1
+    p = F.softmax(input, dim=dim)
+    p_y = p.gather(dim, target.unsqueeze(dim)).squeeze(dim)
+    return _reduce((1 - p_y**q) / q, reduction)
+
+
+def sce_from_paper(input, target, alpha=0.1, beta=1.0, log_zero=-4.0, reduction="mean"):
+    """Wang et al. (2019): alpha CE + beta RCE, RCE = -sum_k p_k log q_k with q the one-hot
+    label and log 0 := A; CE from torch."""
+    dim = 0 if input.dim() == 1 else 1
+    p = F.softmax(input, dim=dim)
+    one_hot = F.one_hot(target, input.shape[dim]).movedim(-1, dim).to(input)
+    log_label = torch.where(one_hot == 0, torch.full_like(one_hot, log_zero),
+                            torch.log(one_hot))
+    rce = -(p * log_label).sum(dim)
+    ce = F.cross_entropy(input, target, reduction="none")
+    return _reduce(alpha * ce + beta * rce, reduction)
+
+
+def mean_absolute_error_of_softmax(input, target):
+    """MAE between the softmax and the one-hot label, summed over the classes (per example)."""
+    p = F.softmax(input, dim=1)
+    one_hot = F.one_hot(target, input.shape[1]).to(input)
+    return F.l1_loss(p, one_hot, reduction="none").sum(1)
+
+
+NOISY_SHAPES = {"batch": ((7, 4), (7,)), "spatial": ((3, 4, 2, 5), (3, 2, 5)),
+                "unbatched": ((4,), ())}
+
+
+@pytest.mark.parametrize("shape", NOISY_SHAPES.values(), ids=NOISY_SHAPES.keys())
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("q", [0.1, 0.7, 1.0])
+def test_generalized_cross_entropy_matches_the_paper(device, dtype, shape, reduction, q):
+    input_shape, target_shape = shape
+    x = randn(*input_shape, dtype=dtype, device=device, scale=2)
+    y = classes(*target_shape, num_classes=4, seed=1, device=device)
+    assert_matches(lambda a, b: cls.generalized_cross_entropy_loss(
+        a, b, q=q, reduction=reduction), lambda a, b: gce_from_paper(a, b, q, reduction), x, y)
+
+
+@pytest.mark.parametrize("shape", NOISY_SHAPES.values(), ids=NOISY_SHAPES.keys())
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("alpha, beta, log_zero", [(0.1, 1.0, -4.0), (6.0, 0.1, -4.0),
+                                                    (1.0, 0.5, -9.0)])
+def test_symmetric_cross_entropy_matches_the_paper(device, dtype, shape, reduction, alpha, beta,
+                                                   log_zero):
+    input_shape, target_shape = shape
+    x = randn(*input_shape, dtype=dtype, device=device, scale=2)
+    y = classes(*target_shape, num_classes=4, seed=2, device=device)
+    kwargs = dict(alpha=alpha, beta=beta, log_zero=log_zero, reduction=reduction)
+    assert_matches(lambda a, b: cls.symmetric_cross_entropy_loss(a, b, **kwargs),
+                   lambda a, b: sce_from_paper(a, b, **kwargs), x, y)
+
+
+def test_symmetric_cross_entropy_defaults_are_the_papers_cifar10_setting():
+    x, y = randn(5, 10, scale=2), classes(5, num_classes=10)
+    torch.testing.assert_close(cls.symmetric_cross_entropy_loss(x, y),
+                               sce_from_paper(x, y, alpha=0.1, beta=1.0, log_zero=-4.0))
+    torch.testing.assert_close(cls.generalized_cross_entropy_loss(x, y),
+                               gce_from_paper(x, y, q=0.7))
+
+
+def test_symmetric_cross_entropy_with_the_authors_label_clipping():
+    """The authors' Keras code: alpha mean(-sum y log clip(p, 1e-7, 1)) +
+    beta mean(-sum p log clip(y, 1e-4, 1)); log_zero = log(1e-4) is the same loss while no
+    probability falls below 1e-7."""
+    x, y = randn(6, 5, scale=2), classes(6, num_classes=5, seed=3)
+    p = F.softmax(x, dim=1)
+    one_hot = F.one_hot(y, 5).double()
+    keras = (0.1 * (-(one_hot * p.clamp(1e-7, 1).log()).sum(1)).mean()
+             + 1.0 * (-(p * one_hot.clamp(1e-4, 1).log()).sum(1)).mean())
+    assert p.min() > 1e-7
+    torch.testing.assert_close(
+        cls.symmetric_cross_entropy_loss(x, y, log_zero=math.log(1e-4)), keras)
+
+
+@pytest.mark.parametrize("q", [1e-2, 1e-4, 1e-8])
+def test_generalized_cross_entropy_tends_to_cross_entropy_as_q_goes_to_0(q):
+    """1 - e^{-t} lies in [t - t^2/2, t] for t = -q log p >= 0, so
+    0 <= CE - L_q <= q (log p)^2 / 2: L_q -> CE as q -> 0."""
+    x, y = randn(50, 6, scale=3), classes(50, num_classes=6, seed=4)
+    ce = F.cross_entropy(x, y, reduction="none")
+    gap = ce - cls.generalized_cross_entropy_loss(x, y, q=q, reduction="none")
+    assert (gap >= -1e-12).all()
+    assert (gap <= q * ce**2 / 2 + 1e-12).all()
+    # and the gradient tends to cross-entropy's, softmax - one-hot
+    assert_matches(lambda a, b: cls.generalized_cross_entropy_loss(a, b, q=1e-9),
+                   lambda a, b: F.cross_entropy(a, b), x, y, atol=1e-7, rtol=1e-7)
+
+
+def test_generalized_cross_entropy_at_q_1_is_half_the_mean_absolute_error(device, dtype):
+    """sum_c |p_c - e_yc| = (1 - p_y) + sum_{c != y} p_c = 2 (1 - p_y), and L_1 = 1 - p_y."""
+    x = randn(8, 5, dtype=dtype, device=device, scale=2)
+    y = classes(8, num_classes=5, seed=5, device=device)
+    assert_matches(lambda a, b: cls.generalized_cross_entropy_loss(a, b, q=1.0,
+                                                                   reduction="none"),
+                   lambda a, b: mean_absolute_error_of_softmax(a, b) / 2, x, y)
+
+
+def test_reverse_cross_entropy_is_a_multiple_of_the_mean_absolute_error():
+    """RCE = -A (1 - p_y) = -A/2 MAE: with alpha = 0 and A = -1 it is L_q at q = 1."""
+    x, y = randn(8, 5, scale=2), classes(8, num_classes=5, seed=6)
+    for log_zero in (-4.0, -2.0, -0.5):
+        torch.testing.assert_close(
+            cls.symmetric_cross_entropy_loss(x, y, alpha=0.0, beta=1.0, log_zero=log_zero,
+                                             reduction="none"),
+            -log_zero / 2 * mean_absolute_error_of_softmax(x, y))
+    torch.testing.assert_close(
+        cls.symmetric_cross_entropy_loss(x, y, alpha=0.0, beta=1.0, log_zero=-1.0),
+        cls.generalized_cross_entropy_loss(x, y, q=1.0))
+    torch.testing.assert_close(  # beta = 0: plain cross-entropy, scaled
+        cls.symmetric_cross_entropy_loss(x, y, alpha=2.0, beta=0.0), 2 * F.cross_entropy(x, y))
+
+
+def test_generalized_cross_entropy_gradient_is_cross_entropys_weighted_by_p_y_to_the_q():
+    """d L_q / d z = p_y^q (softmax - one-hot): the derivation, checked against autograd."""
+    x, y, q = randn(6, 4, scale=2).requires_grad_(), classes(6, num_classes=4, seed=7), 0.7
+    (grad,) = torch.autograd.grad(cls.generalized_cross_entropy_loss(x, y, q=q,
+                                                                     reduction="sum"), x)
+    p = F.softmax(x.detach(), dim=1)
+    p_y = p.gather(1, y[:, None])
+    torch.testing.assert_close(grad, p_y**q * (p - F.one_hot(y, 4).double()))
+
+
+@pytest.mark.parametrize("low", LOW_PRECISION + [torch.float32], ids=str)
+@pytest.mark.parametrize("name", ["generalized_cross_entropy_loss",
+                                  "symmetric_cross_entropy_loss"])
+def test_noise_robust_losses_are_finite_and_accurate_at_extreme_logits(device, low, name):
+    x = torch.tensor([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4], [0.0, 0.0, 0.0], [3.0, -2.0, 1.0]],
+                     dtype=low, device=device, requires_grad=True)
+    y = torch.tensor([0, 0, 2, 1], device=device)
+    loss = getattr(cls, name)(x, y, reduction="none")
+    (grad,) = torch.autograd.grad(loss.sum(), x)
+    assert torch.isfinite(loss).all() and torch.isfinite(grad).all()
+    reference = gce_from_paper if name.startswith("generalized") else sce_from_paper
+    expected = reference(x.detach().double(), y, reduction="none")
+    torch.testing.assert_close(loss.double(), expected, **TOLERANCES[low])
+
+
+def test_generalized_cross_entropy_keeps_its_digits_at_tiny_q():
+    """(1 - p^q) / q for q = 1e-12: p^q = 1 - 1e-12 |log p| rounds in its last bits, so the
+    literal formula keeps only about four digits; -expm1(q log p) / q keeps them all."""
+    x, y = randn(20, 4, scale=2), classes(20, num_classes=4, seed=8)
+    ce = F.cross_entropy(x, y, reduction="none")
+    ours = cls.generalized_cross_entropy_loss(x, y, q=1e-12, reduction="none")
+    torch.testing.assert_close(ours, ce, rtol=1e-10, atol=0)
+    literal = gce_from_paper(x, y, q=1e-12, reduction="none")
+    assert ((literal / ce - 1).abs().max()) > 1e-6
+
+
+def test_noise_robust_losses_propagate_nan_and_give_nan_means_of_empty_inputs():
+    x = torch.tensor([[float("nan"), 0.0, 1.0], [0.0, 1.0, 2.0]], dtype=torch.float64)
+    y = torch.tensor([1, 2])
+    for loss in (cls.generalized_cross_entropy_loss, cls.symmetric_cross_entropy_loss):
+        out = loss(x, y, reduction="none")
+        assert torch.isnan(out[0]) and torch.isfinite(out[1])
+        assert torch.isnan(loss(torch.zeros(0, 3), torch.zeros(0, dtype=torch.long)))
+
+
+def test_noise_robust_catalog_entries_make_valid_calls_and_hold_their_properties(device, dtype):
+    """Bounded: GCE <= 1/q, and SCE with alpha = 0 <= -A; with alpha > 0 SCE grows like CE.
+    Robust: the gradient in the logits stays bounded (at most 2 for GCE) as the true logit
+    falls away. Not convex: GCE is bounded and not constant, so it cannot be convex; SCE at
+    the defaults breaks midpoint convexity along a line, and with beta = 0 it is CE."""
+    gce = catalog.find("generalized_cross_entropy_loss")
+    sce = catalog.find("symmetric_cross_entropy_loss")
+    assert (gce.convex, gce.bounded, gce.robust) == (False, True, True)
+    assert (sce.convex, sce.bounded, sce.robust) == (None, None, True)
+    for entry in (gce, sce):
+        sample = entry.inputs(generator(0), dtype, device)
+        out = entry.function(*sample.args, **sample.kwargs)
+        assert out.shape == () and torch.isfinite(out) and out.device.type == device.type
+    # the true class's logit pushed down: z = (-t, 0, 0) with label 0
+    t = torch.tensor([1.0, 10.0, 100.0, 1e4], dtype=torch.float64)
+    z = torch.stack([-t, 0 * t, 0 * t], dim=1).requires_grad_()
+    y = torch.zeros(4, dtype=torch.long)
+    g = cls.generalized_cross_entropy_loss(z, y, q=0.7, reduction="none")
+    assert (g <= 1 / 0.7).all() and abs(g[-1].item() - 1 / 0.7) < 1e-12
+    s0 = cls.symmetric_cross_entropy_loss(z, y, alpha=0.0, reduction="none")
+    assert (s0 <= 4.0).all() and abs(s0[-1].item() - 4.0) < 1e-12
+    s = cls.symmetric_cross_entropy_loss(z, y, reduction="none")
+    assert s[-1] > 0.1 * 1e4  # alpha CE = 0.1 t grows without limit
+    for loss, bound in ((g, 2.0), (s, 2 * 0.1 + 2 * 4.0)):
+        (grad,) = torch.autograd.grad(loss.sum(), z)
+        assert grad.abs().max() <= bound
+    # midpoint convexity fails on the line z = (u, 0) for two classes, label 0
+    def on_line(loss, u, **kwargs):
+        return loss(torch.tensor([[u, 0.0]], dtype=torch.float64), torch.tensor([0]),
+                    **kwargs).item()
+
+    for loss in (cls.generalized_cross_entropy_loss, cls.symmetric_cross_entropy_loss):
+        assert on_line(loss, -3.0) > (on_line(loss, -6.0) + on_line(loss, 0.0)) / 2
+    ce_like = [on_line(cls.symmetric_cross_entropy_loss, u, beta=0.0) for u in (-6, -3, 0)]
+    assert ce_like[1] <= (ce_like[0] + ce_like[2]) / 2  # beta = 0: CE, convex
+
+
 # --------------------------------------------------------------------------- bad input
 BAD_INPUT = [
     ("focal targets out of range", lambda: cls.sigmoid_focal_loss(randn(3), rand(3) + 1),
@@ -441,6 +644,34 @@ BAD_INPUT = [
      ValueError, r"counts: expected a 1-D tensor of per-class counts, got shape \(2, 2\)"),
     ("beta of 1", lambda: cls.class_balanced_weights(torch.tensor([3, 4]), beta=1.0),
      ValueError, r"beta: expected a value in \[0, 1\) or None, got 1.0"),
+    ("GCE q of 0", lambda: cls.generalized_cross_entropy_loss(
+        randn(2, 3), torch.tensor([0, 1]), q=0),
+     ValueError, r"q: expected a value in \(0, 1\], got 0"),
+    ("GCE q above 1", lambda: cls.generalized_cross_entropy_loss(
+        randn(2, 3), torch.tensor([0, 1]), q=1.5),
+     RuntimeError, r"q: expected a value in \(0, 1\], got 1.5"),
+    ("GCE q positional", lambda: cls.generalized_cross_entropy_loss(
+        randn(2, 3), torch.tensor([0, 1]), 0.5),
+     TypeError, "positional"),
+    ("GCE float target", lambda: cls.generalized_cross_entropy_loss(randn(2, 3), rand(2)),
+     TypeError, "target: expected integer class indices"),
+    ("GCE index", lambda: cls.generalized_cross_entropy_loss(randn(2, 3), torch.tensor([0, 3])),
+     IndexError, r"target: class indices must be in \[0, 3\), got 3"),
+    ("SCE negative alpha", lambda: cls.symmetric_cross_entropy_loss(
+        randn(2, 3), torch.tensor([0, 1]), alpha=-0.1),
+     ValueError, "alpha: expected a value >= 0, got -0.1"),
+    ("SCE negative beta", lambda: cls.symmetric_cross_entropy_loss(
+        randn(2, 3), torch.tensor([0, 1]), beta=-1),
+     ValueError, "beta: expected a value >= 0, got -1"),
+    ("SCE log 0 not negative", lambda: cls.symmetric_cross_entropy_loss(
+        randn(2, 3), torch.tensor([0, 1]), log_zero=0.0),
+     ValueError, "log_zero: expected a negative value"),
+    ("SCE target shape", lambda: cls.symmetric_cross_entropy_loss(
+        randn(2, 3), torch.tensor([0, 1, 2])),
+     ValueError, r"target: expected shape \(2,\)"),
+    ("SCE reduction", lambda: cls.symmetric_cross_entropy_loss(
+        randn(2, 3), torch.tensor([0, 1]), reduction="batchmean"),
+     ValueError, "reduction: expected one of"),
 ]
 
 

@@ -56,6 +56,37 @@ def test_accuracy_counts_arg_max_hits():
     assert experiment.accuracy(logits, torch.tensor([0, 1, 1])) == pytest.approx(2 / 3)
 
 
+def test_stacked_mlp_copies_are_independent_linear_networks():
+    sizes, seeds = (2, 5, 4, 1), [3, 7, 11]
+    net = experiment.StackedMLP(sizes, seeds, dtype=torch.float64)
+    x = torch.randn(3, 6, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    out = net(x)
+    assert out.shape == (3, 6, 1)
+    for c, seed in enumerate(seeds):
+        # the same copy, alone, and torch.nn.Linear layers holding its parameters
+        alone = experiment.StackedMLP(sizes, [seed], dtype=torch.float64)
+        torch.testing.assert_close(alone(x[c:c + 1])[0], out[c])
+        layers = []
+        for w, b in zip(net.weights, net.biases):
+            linear = torch.nn.Linear(*w.shape[1:], dtype=torch.float64)
+            linear.weight.data, linear.bias.data = w[c].T.detach(), b[c, 0].detach()
+            layers += [linear, torch.nn.ReLU()]
+        torch.testing.assert_close(torch.nn.Sequential(*layers[:-1])(x[c]), out[c])
+        bound = 1 / 2 ** 0.5  # first layer's fan-in is 2: nn.Linear's uniform bound
+        assert 0 < net.weights[0][c].abs().max() <= bound
+    out[0].sum().backward()  # copy 0's output depends on copy 0's parameters only
+    assert all(w.grad[1:].abs().max() == 0 and w.grad[0].abs().max() > 0 for w in net.weights)
+
+
+def test_stacked_mlp_draws_the_same_start_in_every_dtype_and_checks_its_input():
+    single = experiment.StackedMLP((2, 3, 1), [5, 6])
+    double = experiment.StackedMLP((2, 3, 1), [5, 6], dtype=torch.float64)
+    assert single.weights[0].dtype == torch.float32
+    torch.testing.assert_close(single.weights[1].double(), double.weights[1], rtol=1e-7, atol=0)
+    assert not torch.equal(double.weights[0][0], double.weights[0][1])  # seeds differ
+    with pytest.raises(ValueError, match=r"^x: expected shape \(2, batch, 2\)"):
+        single(torch.zeros(3, 4, 2))
+
 def test_mean_std_passes_a_smaller_tolerance_to_settled():
     near_a_boundary = [0.1249, 0.1251]  # mean 0.1250, std 0.0001
     with pytest.raises(AssertionError, match="rounding boundary"):

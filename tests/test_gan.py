@@ -280,18 +280,97 @@ def test_public_losses_are_exported_at_the_top_level():
 
 
 # --------------------------------------------------------------------------- data
-def test_ring_data_and_mode_count():
+def test_ring_data_and_blobs():
     centres = gan_data.ring_centres()
     assert centres.shape == (8, 2)
     torch.testing.assert_close(centres.norm(dim=1), torch.full((8,), 2.0))
     samples = gan_data.ring_of_gaussians(800, seed=0)
     assert torch.equal(samples, gan_data.ring_of_gaussians(800, seed=0))
-    assert gan_data.modes_hit(samples, centres, radius=0.3, min_fraction=0.05) == 8
-    collapsed = centres[:3].repeat(100, 1)  # all mass on three modes
-    assert gan_data.modes_hit(collapsed, centres, radius=0.3, min_fraction=0.05) == 3
     a, b = gan_data.two_blobs(500, seed=0)
     assert a.mean(0).sub(torch.tensor([-2.0, 0.0])).abs().max() < 0.1
     assert b.mean(0).sub(torch.tensor([2.0, 1.0])).abs().max() < 0.2
+
+
+# --------------------------------------------------------------------------- mode coverage
+# Three centres, s.d. 0.1, so "high quality" means within 0.3 of the nearest centre.
+_CENTRES = [[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]]
+_SAMPLES = [[0.1, 0.1],     # 0.141 from centre 0: high quality
+            [0.2, -0.25],   # 0.320 from centre 0: not
+            [10.29, 0.0],   # 0.290 from centre 1: high quality
+            [5.0, 5.0],     # far from all
+            [0.0, 0.25],    # 0.250 from centre 0: high quality
+            [0.05, 0.0],    # 0.050 from centre 0: high quality
+            [math.nan, 0.0],  # NaN: never high quality
+            [0.0, 10.5]]    # 0.500 from centre 2: not
+
+
+def test_mode_coverage_by_hand():
+    samples, centres = torch.tensor(_SAMPLES), torch.tensor(_CENTRES)
+    result = gan.mode_coverage(samples, centres, 0.1)
+    assert result.counts.tolist() == [3, 1, 0]
+    assert result.high_quality == 4 / 8
+    assert result.modes_hit == 2  # 1 % of 8 samples: one sample suffices
+    assert gan.mode_coverage(samples, centres, 0.1, min_share=0.25).modes_hit == 1  # >= 2
+    assert gan.mode_coverage(samples, centres, 0.1, min_share=0.4).modes_hit == 0  # >= 4
+    wider = gan.mode_coverage(samples, centres, 0.1, within=6.0)  # within 0.6
+    assert wider.counts.tolist() == [4, 1, 1] and wider.high_quality == 6 / 8
+    in_float64 = gan.mode_coverage(samples.double(), centres.double(), 0.1)
+    assert in_float64[:2] == result[:2] and torch.equal(in_float64.counts, result.counts)
+
+
+def test_mode_coverage_min_count_is_a_floor_under_the_share():
+    samples, centres = torch.tensor(_SAMPLES), torch.tensor(_CENTRES)  # counts [3, 1, 0]
+    hit = [gan.mode_coverage(samples, centres, 0.1, min_count=k).modes_hit for k in (2, 3, 4)]
+    assert hit == [1, 1, 0]
+    # needed = max(ceil(share * 8), min_count): the larger of the two rules
+    assert gan.mode_coverage(samples, centres, 0.1, min_share=0.5, min_count=1).modes_hit == 0
+    assert gan.mode_coverage(samples, centres, 0.1, min_share=0.0, min_count=1).modes_hit == 2
+    assert gan.mode_coverage(samples, centres, 0.1, min_share=0.1, min_count=3).modes_hit == 1
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="^min_count: expected a positive integer"):
+            gan.mode_coverage(samples, centres, 0.1, min_count=bad)
+    assert lossbook.generative.mode_coverage is gan.mode_coverage  # one implementation
+
+
+def test_mode_coverage_share_is_exact_at_whole_counts():
+    centres = torch.zeros(1, 2)
+    for n, share, needed in [(100, 0.07, 7), (300, 0.07, 21), (100, 0.29, 29)]:
+        near = torch.zeros(needed, 2)  # exactly the share at the centre ...
+        far = torch.full((n - needed, 2), 5.0)  # ... the rest far away
+        samples = torch.cat([near, far])
+        assert gan.mode_coverage(samples, centres, 0.1, min_share=share).modes_hit == 1
+        assert gan.mode_coverage(samples[1:], centres, 0.1, min_share=share).modes_hit == 0
+
+
+def test_mode_coverage_of_data_collapse_and_smear_on_the_ring():
+    centres = gan_data.ring_centres()
+    data = gan.mode_coverage(gan_data.ring_of_gaussians(2000, seed=0), centres, 0.05)
+    # P(|x - c| <= 3 sigma) for a 2-D Gaussian is 1 - exp(-9/2) = 0.989; 2000 draws: sd 0.0023
+    assert data.modes_hit == 8 and abs(data.high_quality - (1 - math.exp(-4.5))) < 0.01
+    collapsed = gan.mode_coverage(centres[:3].repeat(100, 1), centres, 0.05)
+    assert (collapsed.modes_hit, collapsed.high_quality) == (3, 1.0)
+    angle = torch.linspace(0, 2 * math.pi, 4001)[:-1]  # uniform on the circle of radius 2
+    smear = 2 * torch.stack([angle.cos(), angle.sin()], dim=1)
+    # a chord of 0.15 on a circle of radius 2 spans 2 asin(0.15 / 4): each centre covers twice
+    # that angle, eight centres 16 asin(0.0375) of the circle's 2 pi (0.191)
+    arc = 8 * 4 * math.asin(0.15 / 4) / (2 * math.pi)
+    smeared = gan.mode_coverage(smear, centres, 0.05)
+    assert abs(smeared.high_quality - arc) < 2e-3 and smeared.modes_hit == 8
+    assert gan.mode_coverage(smear, centres, 0.05, min_share=0.03).modes_hit == 0
+
+
+def test_mode_coverage_rejects_bad_arguments():
+    samples, centres = torch.tensor(_SAMPLES), torch.tensor(_CENTRES)
+    with pytest.raises(ValueError, match="^samples: expected shape"):
+        gan.mode_coverage(samples[:, :1], centres, 0.1)
+    with pytest.raises(ValueError, match="^std: expected a positive"):
+        gan.mode_coverage(samples, centres, 0.0)
+    with pytest.raises(ValueError, match="^within: expected a positive"):
+        gan.mode_coverage(samples, centres, 0.1, within=-1.0)
+    with pytest.raises(ValueError, match="^min_share: expected a share"):
+        gan.mode_coverage(samples, centres, 0.1, min_share=1.5)
+    with pytest.raises(TypeError, match="^samples"):
+        gan.mode_coverage(samples.long(), centres, 0.1)
 
 
 # --------------------------------------------------------------------------- graders

@@ -18,18 +18,23 @@ from tests.reference import assert_matches, randn
 
 TWINS = [getattr(lnn, name) for name in lnn.__all__ if isinstance(getattr(lnn, name), type)]
 # torch.nn loss classes without a twin here: a different kind of layer, another task's.
-NOT_TWINNED = {"AdaptiveLogSoftmaxWithLoss", "LinearCrossEntropyLoss"}
+NOT_TWINNED = {"AdaptiveLogSoftmaxWithLoss"}
+# Twins that are layers as well as losses: their constructor builds parameters, so not every
+# constructor argument goes to the functional.
+LAYERS = {"LinearCrossEntropyLoss"}
 # The twins whose torch class module_db has inputs for (the coverage test checks this list).
 IN_MODULE_DB = sorted([
     "BCELoss", "BCEWithLogitsLoss", "CTCLoss", "CosineEmbeddingLoss", "CrossEntropyLoss",
-    "GaussianNLLLoss", "HingeEmbeddingLoss", "HuberLoss", "KLDivLoss", "L1Loss", "LogSoftmax",
+    "GaussianNLLLoss", "HingeEmbeddingLoss", "HuberLoss", "KLDivLoss", "L1Loss",
+    "LinearCrossEntropyLoss", "LogSoftmax",
     "MSELoss", "MarginRankingLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss",
     "MultiMarginLoss", "NLLLoss", "PoissonNLLLoss", "SmoothL1Loss", "SoftMarginLoss", "Softmax",
     "Softplus"])
 WITH_ERROR_INPUTS = ["CrossEntropyLoss", "HuberLoss", "MultiMarginLoss", "NLLLoss"]
 
 pytestmark = [pytest.mark.filterwarnings("ignore:Using a target size:UserWarning"),
-              pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning")]
+              pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning"),
+              pytest.mark.filterwarnings("ignore:linear_cross_entropy. ..options.. ignored")]
 
 
 @functools.cache
@@ -67,8 +72,10 @@ def test_twin_is_a_module_named_and_called_like_torchs(twin):
         (p.name, p.default) for p in expected.values()]
     forward = list(inspect.signature(twin.forward).parameters)
     assert forward == list(inspect.signature(theirs.forward).parameters)
-    # the functional takes every constructor argument by name
-    assert set(ours) <= set(inspect.signature(twin.functional).parameters)
+    # the functional takes every constructor argument by name (a layer's: but its shapes)
+    shapes = {"in_features", "num_classes", "out_features", "bias", "device", "dtype"}
+    assert set(ours) - (shapes if twin.__name__ in LAYERS else set()) <= set(
+        inspect.signature(twin.functional).parameters)
     doc = inspect.getdoc(twin)
     assert doc.startswith(f"{twin.__name__}(") and f"lossbook.{twin.functional.__name__}(" in doc
 
@@ -114,6 +121,32 @@ def test_a_twin_survives_torch_save_and_load():
     buffer.seek(0)
     loaded = torch.load(buffer, weights_only=False)
     assert type(loaded) is lnn.NLLLoss and loaded.ignore_index == 1
+
+
+@pytest.mark.parametrize("kwargs", [{}, dict(out_features=(3,), bias=True, reduction="sum",
+                                              ignore_index=1, label_smoothing=0.1)])
+def test_linear_cross_entropy_twin_is_torchs_layer_and_loss(device, dtype, kwargs):
+    out = kwargs.get("out_features", ())
+    theirs = torch.nn.LinearCrossEntropyLoss(4, 5, weight=torch.rand(5, dtype=dtype), **kwargs)
+    ours = lnn.LinearCrossEntropyLoss(4, 5, weight=theirs.weight, **kwargs)
+    assert ours.state_dict().keys() == theirs.state_dict().keys()
+    ours.load_state_dict(theirs.state_dict())  # the same projection in both
+    ours.to(device=device, dtype=dtype), theirs.to(device=device, dtype=dtype)
+    x = randn(6, 4, dtype=dtype, device=device)  # logits (6, 5, *out) = W (5, *out, 4) x
+    y = torch.randint(0, 5, (6, *out), generator=torch.Generator().manual_seed(0)).to(device)
+    assert_matches(ours, theirs, x, y)
+    grads = [torch.autograd.grad(criterion(x, y).sum(), list(criterion.linear.parameters()))
+             for criterion in (ours, theirs)]
+    for mine, torchs in zip(*grads):  # the projection's gradient too
+        torch.testing.assert_close(mine, torchs)
+
+
+def test_linear_cross_entropy_twin_refuses_what_torch_refuses():
+    for kwargs in (dict(weight=torch.ones(3)), dict(label_smoothing=1.5)):
+        with pytest.raises(RuntimeError):
+            torch.nn.LinearCrossEntropyLoss(4, 5, **kwargs)
+        with pytest.raises(RuntimeError, match="weight|label_smoothing"):
+            lnn.LinearCrossEntropyLoss(4, 5, **kwargs)
 
 
 def test_twins_are_exported():
@@ -168,6 +201,27 @@ def _construct(cls, constructor_input):
     return cls(*constructor_input.args, **constructor_input.kwargs)
 
 
+def _compare_layers(ours, theirs, forward) -> str | None:
+    """Value, and the gradients of the inputs and parameters, of two modules holding the same
+    parameters; None when they agree."""
+    results = []
+    for module in (ours, theirs):
+        args = [a.detach().requires_grad_(a.requires_grad) if isinstance(a, torch.Tensor) else a
+                for a in forward.args]
+        value = module(*args, **forward.kwargs)
+        leaves = [a for a in args if isinstance(a, torch.Tensor) and a.requires_grad]
+        leaves += list(module.parameters())
+        results.append((value, torch.autograd.grad(value.sum(), leaves, allow_unused=True)))
+    try:
+        torch.testing.assert_close(results[0][0], results[1][0], equal_nan=True)
+        for mine, torchs in zip(results[0][1], results[1][1]):
+            if mine is not None or torchs is not None:
+                torch.testing.assert_close(mine, torchs, equal_nan=True)
+    except (AssertionError, TypeError) as error:
+        return first_line(error)
+    return None
+
+
 @pytest.mark.parametrize("name", IN_MODULE_DB)
 def test_module_inputs_match_torch(name, dtype, device):
     """Every module_db input: the twin built with the same constructor arguments gives torch's
@@ -197,7 +251,11 @@ def test_module_inputs_match_torch(name, dtype, device):
             failures.append(f"{label}: construction refused: {first_line(error)}")
             continue
         theirs.to(device), ours.to(device)
-        problem = compare(ours, theirs, _sample(module_input.forward_input), _wrapper(name))
+        if name in LAYERS:  # the same parameters in both, compared in the sample's dtype
+            ours.load_state_dict(theirs.state_dict())
+            problem = _compare_layers(ours, theirs, module_input.forward_input)
+        else:
+            problem = compare(ours, theirs, _sample(module_input.forward_input), _wrapper(name))
         if problem is not None:
             failures.append(f"{label}: {problem}")
     assert total > 0, f"{name}: module_db gave no inputs"

@@ -52,3 +52,16 @@ def test_curves_relative_divide_each_run_by_its_first_value(runs):
     assert len(ax.collections) == (2 if runs > 1 else 0)  # no band for a single run
     assert lines[0].get_color() != lines[1].get_color()
     plt.close(fig)
+
+
+def test_curves_refuse_runs_recorded_at_different_epochs():
+    def history(epochs):
+        h = History("run")
+        for epoch in epochs:
+            h.record(epoch, loss=1.0)
+        return h
+
+    fig, ax = plot.figure()
+    with pytest.raises(ValueError, match=r"^runs\['a'\]"):
+        plot.curves(ax, {"a": [history((1, 2, 3)), history((1, 2, 4))]}, "loss")
+    matplotlib.pyplot.close(fig)

@@ -41,7 +41,8 @@ from tests.conformance import (
 # torch's own warnings about the samples it is given (a target broadcast against the input,
 # kl_div's 'mean'): the samples are meant to exercise exactly that.
 pytestmark = [pytest.mark.filterwarnings("ignore:Using a target size:UserWarning"),
-              pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning")]
+              pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning"),
+              pytest.mark.filterwarnings("ignore:linear_cross_entropy. ..options.. ignored")]
 
 # torch's operator (op_db name, ".variant" when it has one) -> lossbook's function name.
 # Written out, not derived, so that a name changing on either side fails loudly.
@@ -57,6 +58,9 @@ OPS = {
     "nn.functional.huber_loss": "huber_loss",
     "nn.functional.kl_div": "kl_div",
     "nn.functional.l1_loss": "l1_loss",
+    "nn.functional.linear_cross_entropy": "linear_cross_entropy",
+    "nn.functional.linear_cross_entropy.chunked": "linear_cross_entropy",
+    "nn.functional.linear_cross_entropy.chunked_none": "linear_cross_entropy",
     "nn.functional.margin_ranking_loss": "margin_ranking_loss",
     "nn.functional.mse_loss": "mse_loss",
     "nn.functional.multi_margin_loss": "multi_margin_loss",
@@ -79,7 +83,9 @@ OPS = {
 }
 # The operators op_db has error inputs for (the coverage test checks this list).
 ERROR_OPS = sorted(f"nn.functional.{name}" for name in (
-    "gaussian_nll_loss", "hinge_embedding_loss", "huber_loss", "l1_loss", "margin_ranking_loss",
+    "gaussian_nll_loss", "hinge_embedding_loss", "huber_loss", "l1_loss",
+    "linear_cross_entropy", "linear_cross_entropy.chunked", "linear_cross_entropy.chunked_none",
+    "margin_ranking_loss",
     "multi_margin_loss", "multilabel_margin_loss", "poisson_nll_loss", "soft_margin_loss",
     "triplet_margin_loss", "triplet_margin_with_distance_loss"))
 # torch-named functions that are not losses, so the catalog does not list them.

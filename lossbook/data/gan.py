@@ -1,4 +1,6 @@
-"""Toy 2-D data for the GAN chapter: a ring of Gaussians and a mode-coverage count.
+"""Toy 2-D data for the GAN chapter: a ring of Gaussians and two blobs for CycleGAN.
+
+How well a generator covers the ring is measured by :func:`lossbook.gan.mode_coverage`.
 
 Everything is drawn on the CPU from seeded generators (see :mod:`lossbook.data`), so the
 samples are identical on every device.
@@ -26,19 +28,6 @@ def ring_of_gaussians(n: int, *, seed: int, modes: int = 8, radius: float = 2.0,
     which = torch.randint(0, modes, (n,), generator=g)
     noise = torch.randn(n, 2, generator=g, dtype=dtype) * std
     return (ring_centres(modes, radius, dtype)[which] + noise).to(device)
-
-
-def modes_hit(samples: torch.Tensor, centres: torch.Tensor, *, radius: float,
-              min_fraction: float) -> int:
-    """How many centres have at least ``min_fraction`` of the samples within ``radius``.
-
-    A mode is *hit* when the generator puts a visible share of its samples close to it;
-    the count is a coarse, stable summary of mode collapse (8 of 8 = every mode covered).
-    """
-    samples, centres = samples.detach().cpu().double(), centres.detach().cpu().double()
-    near = torch.cdist(samples, centres) < radius  # (n, modes)
-    share = near.double().mean(dim=0)
-    return int((share >= min_fraction).sum())
 
 
 def two_blobs(n: int, *, seed: int, device=None, dtype=torch.float32):

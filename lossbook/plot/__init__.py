@@ -81,6 +81,9 @@ def curves(ax, runs, key: str, *, relative: bool = False, spread: str = "band") 
         raise ValueError(f"spread: expected 'band', 'runs' or 'none', got {spread!r}")
     for label, histories in runs.items():
         epochs = histories[0].epochs
+        if any(list(h.epochs) != list(epochs) for h in histories):
+            raise ValueError(f"runs[{label!r}]: expected every run recorded at the same epochs, "
+                             f"got {[list(h.epochs) for h in histories]}")
         values = np.array([h.values[key] for h in histories], dtype=np.float64)
         if relative:
             values = values / values[:, :1]
