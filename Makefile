@@ -14,7 +14,7 @@ TORCH ?= torch
 BIN := $(VENV)/bin
 NOTEBOOKS ?= $(wildcard chapters/*.ipynb)
 
-.PHONY: book test browser-check execute sync-notebooks student student-book course lint bench clean
+.PHONY: book test browser-check execute sync-notebooks student student-book course lint bench compile-check gpu-check clean
 
 book: $(VENV)/.book-installed
 	$(BIN)/jupyter-book build . --keep-going
@@ -61,8 +61,21 @@ lint: $(VENV)/.dev-installed
 
 # Performance: every benchmarks/*.py reports lossbook/torch time and memory ratios (minutes;
 # the largest configurations need several GB of memory: run them on a quiet machine).
+# Each script prints a table, writes benchmarks/results/, and exits 1 when it misses a target;
+# every script runs, and the target fails if one of them did.
 bench: $(VENV)/.dev-installed
-	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@status=0; for script in benchmarks/*.py; do echo "== $$script"; \
+	  OMP_NUM_THREADS=1 $(BIN)/python $$script || status=1; done; exit $$status
+
+# Every catalogued loss compiled with inductor (make test compiles all with aot_eager and a
+# subset with inductor: see tests/test_compile.py); about ten minutes on two cores.
+compile-check: $(VENV)/.dev-installed
+	LOSSBOOK_COMPILE_ALL=1 $(BIN)/python -m pytest -q tests/test_compile.py
+
+# The tests and every chapter on CUDA (LOSSBOOK_DEVICE=cuda), with a summary of the cells whose
+# printed output differs from the stored CPU output; refuses (exit 2) without CUDA.
+gpu-check: $(VENV)/.dev-installed
+	$(BIN)/python scripts/gpu_check.py
 
 clean:
 	rm -rf _build

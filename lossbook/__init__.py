@@ -4,9 +4,16 @@ Torch-named losses are available at the top level, so ``lossbook.cross_entropy``
 ``torch.nn.functional.cross_entropy`` line for line. Each family also lives in its own module
 (``lossbook.information``, ...), named as in the book's chapters, and ``lossbook.nn`` holds
 their ``torch.nn``-style module forms (``lossbook.nn.CrossEntropyLoss(weight=w)``).
+
+``import lossbook`` loads the losses and the light helpers only: the book's figure style
+(``lossbook.plot``, which imports matplotlib), the exercise graders (``lossbook.grading``) and
+the experiment helpers (``lossbook.experiment``) are imported the first time they are used,
+as attributes (``lossbook.plot.figure()``) or as modules (``from lossbook import plot``).
 """
 
-from lossbook import catalog, data, display, grading, nn, plot, runtime
+import importlib
+
+from lossbook import catalog, data, display, nn, runtime
 from lossbook._numerics import log_softmax, logsumexp, softmax, softplus
 from lossbook.calibration import (
     brier_score_loss,
@@ -170,6 +177,21 @@ from lossbook.regression import (
 from lossbook.sequence import ctc_alignment_table, ctc_greedy_decode, ctc_loss
 
 __version__ = "0.2.0"
+
+#: Submodules imported on first use: they pull in matplotlib, or the graders' cases.
+LAZY_SUBMODULES = ("experiment", "grading", "plot")
+
+
+def __getattr__(name: str):
+    """``lossbook.plot`` and the other :data:`LAZY_SUBMODULES`, imported when first used."""
+    if name in LAZY_SUBMODULES:
+        return importlib.import_module(f"lossbook.{name}")  # also sets it as an attribute
+    raise AttributeError(f"module 'lossbook' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(LAZY_SUBMODULES))
+
 
 __all__ = [
     "catalog", "data", "display", "grading", "nn", "plot", "runtime",

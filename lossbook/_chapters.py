@@ -31,6 +31,7 @@ TITLES = {
     'A1_errata': 'Errata of the source notes',
     'A2_activations_normalisation': 'Activations and normalisation around the loss',
     'A3_loss_zoo': 'The loss zoo',
+    'A5_benchmarks': 'Benchmarks: lossbook against torch',
     'A6_decision_guide': 'Which loss should I use?',
 }
 

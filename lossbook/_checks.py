@@ -28,6 +28,9 @@ are not known while tracing, so value checks are skipped there (``torch.compiler
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 import torch
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -116,34 +119,78 @@ def number(name: str, value, ok: bool, expected: str) -> None:
         raise ArgumentError(f"{name}: expected {expected}, got {value!r}")
 
 
+class Rule(NamedTuple):
+    """One value check for :func:`values`: ``ok`` must hold wherever ``values`` is defined.
+
+    ``ok`` has the shape of ``values`` (or one that ``values`` broadcasts to), or the
+    shape of its leading dimensions when a whole row is judged at once (a box, a
+    distribution); the message then shows the first bad row. ``error`` and ``message``
+    (with ``{name}``, ``{expected}``, ``{got}``) default to ``ArgumentError`` and
+    ``"name: expected <expected>, got <first bad value>"``. A rule may instead give a 0-d
+    ``ok`` (computed in one pass, e.g. from ``aminmax``) and a ``mask`` function that
+    computes the elementwise ``ok`` only when the rule fails, to find the bad value.
+    """
+
+    name: str
+    values: torch.Tensor
+    ok: torch.Tensor
+    expected: str
+    error: type = ArgumentError
+    message: str = "{name}: expected {expected}, got {got}"
+    mask: Callable[[], torch.Tensor] | None = None
+
+
+def _first_bad(rule: Rule):
+    value = rule.values
+    ok = rule.mask() if rule.mask is not None else rule.ok
+    if value.dim() > ok.dim():  # ok judges rows: show the row
+        return value[~ok][0].tolist()
+    return value.expand_as(ok)[~ok].flatten()[0].item()
+
+
 def _first_failure(rules) -> tuple[int, object] | None:
     """``(index of the first failing rule, its first bad value)``, or None; one sync."""
-    rules = [(i, r) for i, r in enumerate(rules) if r[1].numel()]
+    rules = [(i, r) for i, r in enumerate(rules) if r.values.numel() and r.ok.numel()]
     if not rules or compiling():
         return None
-    flags = torch.stack([(~r[2]).any() for _, r in rules]).tolist()  # the one sync
-    for (i, (_, value, ok, _)), flag in zip(rules, flags):
-        if flag:
-            return i, value.expand_as(ok)[~ok].flatten()[0].item()
+    flags = torch.stack([r.ok if r.mask is not None else r.ok.all()
+                         for _, r in rules]).tolist()  # the one sync
+    for (i, rule), flag in zip(rules, flags):
+        if not flag:
+            return i, _first_bad(rule)
     return None
 
 
+def _in_range(t: torch.Tensor, low, high) -> torch.Tensor:
+    """0-d: every entry of ``t`` lies in [low, high] (NaN does not); one pass over the data."""
+    if not t.numel():
+        return torch.ones((), dtype=torch.bool, device=t.device)
+    smallest, largest = torch.aminmax(t)
+    return (smallest >= low) & (largest <= high)
+
+
 def _text(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_text(v) for v in value) + "]"
     return f"{value:g}" if isinstance(value, float) else f"{value}"
 
 
-def values(*rules: tuple[str, torch.Tensor, torch.Tensor, str]) -> None:
-    """Each rule is ``(name, values, ok, expected)``: ``ok`` (broadcast from ``values``) must
-    hold everywhere, else ``ArgumentError("name: expected <expected>, got <first bad value>")``.
+def values(*rules: Rule | tuple) -> None:
+    """Each rule is a :class:`Rule` or a tuple ``(name, values, ok, expected)``: ``ok``
+    (broadcast from ``values``) must hold everywhere, else
+    ``ArgumentError("name: expected <expected>, got <first bad value>")``.
 
     All rules are tested with a single device synchronisation; empty tensors pass; nothing is
-    tested while ``torch.compile`` traces.
+    tested while ``torch.compile`` traces. Every check of a loss that needs the data goes
+    through here, so that no loss syncs twice or breaks a compiled graph.
     """
+    rules = [Rule(*rule) for rule in rules]
     failure = _first_failure(rules)
     if failure is not None:
         index, first = failure
-        name, _, _, expected = rules[index]
-        raise ArgumentError(f"{name}: expected {expected}, got {_text(first)}")
+        rule = rules[index]
+        raise rule.error(rule.message.format(name=rule.name, expected=rule.expected,
+                                             got=_text(first)))
 
 
 def unit_interval(**tensors: torch.Tensor) -> None:
@@ -152,8 +199,29 @@ def unit_interval(**tensors: torch.Tensor) -> None:
 
     All tensors are tested with a single device synchronisation.
     """
-    values(*((name, t, (t >= 0) & (t <= 1), "probabilities in [0, 1]")
-             for name, t in tensors.items()))
+    values(*(probabilities_rule(name, t) for name, t in tensors.items()))
+
+
+def probabilities_rule(name: str, t: torch.Tensor) -> Rule:
+    """The rule of :func:`unit_interval` for one tensor, to combine with others."""
+    return Rule(name, t, _in_range(t, 0, 1), "probabilities in [0, 1]",
+                mask=lambda: (t >= 0) & (t <= 1))
+
+
+def indices_rule(
+    name: str, target: torch.Tensor, num_classes: int, ignore_index: int | None = None,
+    also: str = "",
+) -> Rule:
+    """The rule of :func:`class_indices`, to combine with others in one :func:`values` call."""
+
+    def mask():
+        ok = (target >= 0) & (target < num_classes)
+        return ok | (target == ignore_index) if ignore_index is not None else ok
+
+    kept = target if ignore_index is None else target.masked_fill(target == ignore_index, 0)
+    return Rule(name, target, _in_range(kept, 0, num_classes - 1), f"[0, {num_classes}){also}",
+                ArgumentIndexError, "{name}: class indices must be in {expected}, got {got}",
+                mask)
 
 
 def class_indices(
@@ -162,19 +230,21 @@ def class_indices(
 ) -> None:
     """Class indices must lie in [0, num_classes), except entries equal to ``ignore_index``;
     ``also`` names the exception in the message (e.g. ``" or -1 (padding)"``)."""
-    ok = (target >= 0) & (target < num_classes)
-    if ignore_index is not None:
-        ok |= target == ignore_index
-    failure = _first_failure([(name, target, ok, "")])
-    if failure is not None:
-        raise ArgumentIndexError(f"{name}: class indices must be in [0, {num_classes}){also}, "
-                                 f"got {_text(failure[1])}")
+    values(indices_rule(name, target, num_classes, ignore_index, also))
 
 
 def values_in(name: str, value: torch.Tensor, allowed: tuple[float, ...]) -> None:
     """Every entry of ``value`` must be one of ``allowed`` (e.g. labels in {-1, +1})."""
-    ok = torch.zeros_like(value, dtype=torch.bool)
-    for a in allowed:
-        ok |= value == a
     options = ", ".join(f"{a:g}" for a in allowed)
-    values((name, value, ok, f"values in {{{options}}}"))
+
+    def mask():
+        ok = torch.zeros_like(value, dtype=torch.bool)
+        for a in allowed:
+            ok |= value == a
+        return ok
+
+    if sorted(allowed) == [-1, 1] and value.dtype != torch.bool:  # |v| = 1: one pass
+        values(Rule(name, value, _in_range(value.abs(), 1, 1), f"values in {{{options}}}",
+                    mask=mask))
+    else:
+        values((name, value, mask(), f"values in {{{options}}}"))

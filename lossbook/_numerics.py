@@ -156,18 +156,47 @@ def _softmax_args(name: str, input: torch.Tensor, dim, dtype) -> tuple[torch.Ten
     return input, dim
 
 
+class _LogSoftmax(torch.autograd.Function):
+    r"""$\log\mathrm{softmax}(x)$ along ``dim``, and its backward pass written out.
+
+    With $p = \mathrm{softmax}(x)$ and $\partial \log p_i / \partial x_j = \delta_{ij} - p_j$
+    (the softmax Jacobian divided by $p_i$), the gradient of $\sum_i g_i \log p_i$ is
+    $g_j - p_j \sum_i g_i$: for a one-hot $-g$ (cross-entropy) that is $p - y$, prediction
+    minus target. Written by hand, like torch's fused kernel, so that only the output is
+    kept for the backward pass; the backward is itself differentiable.
+    """
+
+    @staticmethod
+    def forward(ctx, input, dim):
+        shifted, _ = _subtract_max(input, dim)
+        if shifted is input:  # an empty dim: nothing was shifted, and nothing to compute
+            shifted = input.clone()
+        log_p = shifted.sub_(torch.log(torch.exp(shifted).sum(dim=dim, keepdim=True)))
+        ctx.save_for_backward(log_p)
+        ctx.dim = dim
+        return log_p
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (log_p,) = ctx.saved_tensors
+        total = grad_output.sum(dim=ctx.dim, keepdim=True)
+        if torch.is_grad_enabled():  # create_graph: out of place, for autograd to follow
+            return grad_output - torch.exp(log_p) * total, None
+        return torch.exp(log_p).mul_(-total).add_(grad_output), None  # g - p sum(g)
+
+
 def log_softmax(input: torch.Tensor, dim: int | None = None, dtype=None) -> torch.Tensor:
     r"""$\log \mathrm{softmax}(x)_i = x_i - \log \sum_j e^{x_j}$, with the maximum subtracted first.
 
     Working with $x - m$ throughout (rather than subtracting $m + \log\sum$ from $x$) keeps
     full precision for large logits. ``dtype`` casts ``input`` before anything is computed
-    (e.g. float16 logits summed in float32).
+    (e.g. float16 logits summed in float32). The backward pass is $g - p \sum g$ (see
+    ``_LogSoftmax``).
 
     Reference: ``torch.nn.functional.log_softmax``.
     """
     input, dim = _softmax_args("log_softmax", input, dim, dtype)
-    shifted, _ = _subtract_max(input, dim)
-    return shifted - logsumexp(shifted, dim=dim, keepdim=True)
+    return _LogSoftmax.apply(input, dim)
 
 
 def softmax(input: torch.Tensor, dim: int | None = None, dtype=None) -> torch.Tensor:
@@ -193,7 +222,7 @@ def log1p_exp(input: torch.Tensor) -> torch.Tensor:
     threshold: torch's losses (``binary_cross_entropy_with_logits``, ``soft_margin_loss``) do
     not switch to $x$ either, so the families import it (as ``softplus``) to match them.
     """
-    return torch.logaddexp(input, torch.zeros_like(input))
+    return torch.logaddexp(input, input.new_zeros(()))  # 0 broadcast: no tensor of zeros
 
 
 def softplus(input: torch.Tensor, beta: float = 1, threshold: float = 20) -> torch.Tensor:

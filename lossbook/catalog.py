@@ -129,8 +129,8 @@ def entries() -> list[Entry]:
 
     found: list[Entry] = []
     for info in pkgutil.iter_modules(lossbook.__path__):
-        if info.name.startswith("_"):
-            continue
+        if info.name.startswith("_") or info.ispkg:  # packages (plot, grading, data) hold no
+            continue  # losses, and importing them would load matplotlib and the graders
         module = importlib.import_module(f"lossbook.{info.name}")
         found.extend(getattr(module, "CATALOG", ()))
     return sorted(found, key=lambda e: e.chapter)  # sort is stable: module order kept

@@ -338,9 +338,7 @@ def class_balanced_weights(counts: torch.Tensor, beta: float | None = None) -> t
         raise check.ArgumentError(f"counts: expected a 1-D tensor of per-class counts, got shape "
                          f"{tuple(counts.shape)}")
     n = counts.to(counts.dtype if counts.is_floating_point() else torch.get_default_dtype())
-    if bool((n < 1).any()):  # the one sync
-        raise check.ArgumentError(
-            f"counts: every class needs at least one sample, got {n.min().item():g}")
+    check.values(("counts", n, n >= 1, "at least one sample of every class"))
     if beta is None:
         raw = 1 / n
     elif not 0 <= beta < 1:

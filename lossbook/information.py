@@ -68,22 +68,38 @@ def nll_loss(
     Reference: ``torch.nn.functional.nll_loss``.
     """
     check.floating("input", input)
-    check.integer("target", target, dtypes=(torch.long, torch.uint8))
     check.reduction(reduction)
+    class_dim, keep, safe_target = _class_targets(input, target, weight, ignore_index)
+    picked = input.gather(class_dim, safe_target.unsqueeze(class_dim)).squeeze(class_dim)
+    return _weighted_nll(-picked, keep, safe_target, weight, reduction)
+
+
+def _class_targets(input, target, weight, ignore_index):
+    """Check class-index targets (and ``weight``); return the class dim, ``keep`` (not
+    ignored) and the indices with ignored entries replaced by 0, as int64 for ``gather``."""
+    check.integer("target", target, dtypes=(torch.long, torch.uint8))
     class_dim = num.class_dim(input)
     num_classes = input.shape[class_dim]
     expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
     check.shape("target", target, expected, "input's shape without the class dimension")
     _check_weight(weight, num_classes, input)
-    check.class_indices("target", target, num_classes, ignore_index)
-    target = target.long()  # uint8 indices, as torch allows; gather takes int64
+    keep = target != ignore_index
+    safe_target = torch.where(keep, target, 0).long()  # uint8 indices, as torch allows
+    check.values(check.indices_rule("target", safe_target, num_classes))
+    return class_dim, keep, safe_target
 
-    keep, w = _target_weights(weight, target, ignore_index, input.dtype)
-    safe_target = torch.where(keep, target, torch.zeros_like(target))  # any valid index
-    picked = input.gather(class_dim, safe_target.unsqueeze(class_dim)).squeeze(class_dim)
-    loss = torch.where(keep, -w * picked, torch.zeros_like(picked))
+
+def _weighted_nll(nll, keep, safe_target, weight, reduction):
+    r"""Per-entry $-\log p_{y_i}$ times $w_{y_i}$, ignored entries dropped; ``'mean'`` is the
+    weighted mean $\sum_i \ell_i / \sum_i w_{y_i}$ (NaN when every entry is ignored)."""
+    nll = torch.where(keep, nll, 0)  # an ignored entry costs nothing (not 0 * inf)
+    if weight is None:
+        loss, total_weight = nll, keep.sum()
+    else:
+        w = torch.where(keep, weight[safe_target], 0)
+        loss, total_weight = w * nll, w.sum()
     if reduction == "mean":
-        return loss.sum() / w.sum()
+        return loss.sum() / total_weight
     return reduce(loss, reduction)
 
 
@@ -95,6 +111,39 @@ def _target_weights(weight, target, ignore_index, dtype):
     safe_target = torch.where(keep, target, torch.zeros_like(target))
     return keep, torch.where(keep, weight.to(dtype)[safe_target], torch.zeros((), dtype=dtype,
                                                                            device=target.device))
+
+
+class _SoftmaxCrossEntropy(torch.autograd.Function):
+    r"""$-\log \mathrm{softmax}(x)_y = \log\sum_c e^{x_c} - x_y$ for each entry, and its
+    gradient $\hat y - y$: the softmax minus the one-hot target (this chapter's derivation).
+
+    Forward: the log-sum-exp trick, $\log\sum_c e^{x_c - m} - (x_y - m)$ with $m = \max_c
+    x_c$; the exponentials, divided by their sum, are the softmax $\hat y$, kept for the
+    backward pass — which is then one multiplication and a scatter of $-1$ at the targets,
+    as in torch's fused ``log_softmax`` + ``nll_loss``. Under ``create_graph=True`` the
+    backward recomputes $\hat y$ from the input with autograd's ops, so second derivatives
+    work too.
+    """
+
+    @staticmethod
+    def forward(ctx, input, target, dim):
+        shifted, m = num._subtract_max(input, dim)
+        probabilities = shifted.exp_() if shifted is not input else shifted.exp()
+        total = probabilities.sum(dim=dim, keepdim=True)
+        picked = input.gather(dim, target.unsqueeze(dim)) - m  # x_y - m
+        probabilities.div_(total)  # softmax
+        ctx.save_for_backward(input, target, probabilities)
+        ctx.dim = dim
+        return (torch.log(total) - picked).squeeze(dim)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, target, probabilities = ctx.saved_tensors
+        if torch.is_grad_enabled():  # create_graph: a softmax autograd can differentiate
+            probabilities = num.softmax(input, dim=ctx.dim)
+        g = grad_output.unsqueeze(ctx.dim)
+        grad = probabilities * g  # y-hat, times the incoming gradient
+        return grad.scatter_add(ctx.dim, target.unsqueeze(ctx.dim), -g), None, None  # - y
 
 
 def cross_entropy(
@@ -113,7 +162,8 @@ def cross_entropy(
 
     * **class indices** (shape of ``input`` without the class dim): $q$ is one-hot, so
       $\ell_i = -w_{y_i} \log \mathrm{softmax}(x_i)_{y_i}$ — that is
-      ``nll_loss(log_softmax(input), target)``. ``'mean'`` divides by $\sum_i w_{y_i}$;
+      ``nll_loss(log_softmax(input), target)``, computed in one step whose gradient is
+      $\hat y - y$ (see ``_SoftmaxCrossEntropy``). ``'mean'`` divides by $\sum_i w_{y_i}$;
       ``ignore_index`` entries are skipped.
     * **class probabilities** (same shape as ``input``): $q$ is ``target``; ``'mean'`` divides
       by the number of samples, not by the weights; ``ignore_index`` is not supported. Like
@@ -135,6 +185,10 @@ def cross_entropy(
             f"label_smoothing: expected a value in [0, 1], got {label_smoothing}")
     class_dim = num.class_dim(input)
     num_classes = input.shape[class_dim]
+    if target.shape != input.shape and label_smoothing == 0.0:  # class indices: y-hat - y
+        class_dim, keep, safe_target = _class_targets(input, target, weight, ignore_index)
+        nll = _SoftmaxCrossEntropy.apply(input, safe_target, class_dim)
+        return _weighted_nll(nll, keep, safe_target, weight, reduction)
     log_probs = log_softmax(input, dim=class_dim)
 
     if target.shape == input.shape:  # class probabilities
@@ -188,15 +242,40 @@ def label_smoothing(
 
 
 # --------------------------------------------------------------------------- binary
-def _clamped_log(x: torch.Tensor) -> torch.Tensor:
-    """``log(x)`` clamped below at -100, as torch's BCE does, so x = 0 gives a finite loss.
+class _BinaryCrossEntropy(torch.autograd.Function):
+    r"""Elementwise $-[y \log x + (1 - y)\log(1 - x)]$, each log clamped at $-100$ as in
+    torch, and its derivatives written out.
 
-    The inner ``where`` keeps ``log`` away from 0: with a plain ``log(x).clamp(min=-100)``
-    autograd would multiply the clamp's zero gradient by log's infinite one, giving NaN.
+    Forward: the bracket is the linear interpolation between $\log(1 - x)$ and $\log x$ with
+    weight $y$ (``lerp``). Backward:
+
+    $$ \frac{\partial \ell}{\partial x} = -\frac yx + \frac{1 - y}{1 - x}
+       = \frac{x - y}{x(1 - x)}, \qquad
+       \frac{\partial \ell}{\partial y} = \log(1 - x) - \log x, $$
+
+    with $x(1 - x)$ clamped at $10^{-12}$, as torch does, so that $x = 0$ or 1 (where the
+    derivative is infinite) gives a large finite gradient. Written by hand so that autograd
+    keeps no intermediate, as torch's fused kernel keeps none; the backward is itself
+    differentiable (second derivatives work).
     """
-    positive = x > 0
-    safe = torch.where(positive, x, torch.ones_like(x))
-    return torch.where(positive, torch.log(safe), torch.full_like(x, -100.0)).clamp(min=-100.0)
+
+    @staticmethod
+    def forward(ctx, input, target):
+        ctx.save_for_backward(input, target)
+        log_x = torch.log(input).clamp_(min=-100.0)
+        log_1mx = torch.log1p(-input).clamp_(min=-100.0)
+        return torch.lerp(log_1mx, log_x, target).neg_()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, y = ctx.saved_tensors
+        grad_x = grad_y = None
+        if ctx.needs_input_grad[0]:
+            grad_x = (x - y) / (x * (1 - x)).clamp(min=1e-12) * grad_output
+        if ctx.needs_input_grad[1]:
+            grad_y = (torch.log1p(-x).clamp(min=-100.0)
+                      - torch.log(x).clamp(min=-100.0)) * grad_output
+        return grad_x, grad_y
 
 
 def binary_cross_entropy(
@@ -213,9 +292,9 @@ def binary_cross_entropy(
     multiplies the loss whatever the target is, so it cannot rebalance positives against
     negatives (``pos_weight`` of :func:`binary_cross_entropy_with_logits` does that).
 
-    Gradient: torch's for $0 < x < 1$. At exactly 0 or 1, where the true derivative is
-    infinite, torch returns $\pm 10^{12}$ (it clamps the denominator $x(1-x)$ at $10^{-12}$)
-    and lossbook returns the clamped branch's 0; both are finite.
+    Gradient $(x - y) / (x(1 - x))$ (see ``_BinaryCrossEntropy``), torch's: at exactly 0 or
+    1, where the true derivative is infinite, the denominator is clamped at $10^{-12}$ and
+    the gradient is large but finite.
 
     Reference: ``torch.nn.functional.binary_cross_entropy``.
     """
@@ -225,7 +304,7 @@ def binary_cross_entropy(
     check.same_shape("input", input, "target", target)
     check.reduction(reduction)
     check.unit_interval(input=input, target=target)
-    loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
+    loss = _BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * _broadcast_weight("weight", weight, loss)
     return reduce(loss, reduction)
@@ -240,6 +319,46 @@ def _broadcast_weight(name: str, weight: torch.Tensor, like: torch.Tensor) -> to
             f"{name}: shape {tuple(weight.shape)} does not broadcast to the input's "
             f"shape {tuple(like.shape)}"
         ) from None
+
+
+class _BinaryCrossEntropyWithLogits(torch.autograd.Function):
+    r"""$\ell = (1 - y)\,x + (1 + (p - 1)\,y)\,\mathrm{softplus}(-x)$ elementwise, with its
+    derivatives written out.
+
+    $\mathrm{softplus}'(t) = \sigma(t)$ and $\sigma(-x) = 1 - \sigma(x)$ give
+
+    $$ \frac{\partial \ell}{\partial x} = \sigma(x) - y \quad (p = 1), \qquad
+       \frac{\partial \ell}{\partial x} = (1 + (p - 1)\,y)\,\sigma(x) - p\,y, $$
+
+    prediction minus target, and $\partial\ell/\partial y = -x + (p - 1)\,
+    \mathrm{softplus}(-x)$, $\partial\ell/\partial p = y\,\mathrm{softplus}(-x)$. Written
+    by hand so that autograd keeps no intermediate, as torch's fused kernel keeps none; the
+    backward is itself differentiable (second derivatives work).
+    """
+
+    @staticmethod
+    def forward(ctx, input, target, pos_weight):
+        ctx.save_for_backward(input, target, pos_weight)
+        loss = softplus(-input)  # log(1 + e^{-x}), never overflowing
+        if pos_weight is not None:
+            loss.mul_(1 + (pos_weight - 1) * target)
+        return loss.addcmul_(1 - target, input)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, y, p = ctx.saved_tensors
+        needs_x, needs_y, needs_p = ctx.needs_input_grad
+        grad_x = grad_y = grad_p = None
+        if needs_x and p is None:
+            grad_x = (torch.sigmoid(x) - y) * grad_output
+        elif needs_x:
+            grad_x = ((1 + (p - 1) * y) * torch.sigmoid(x) - p * y) * grad_output
+        if needs_y:
+            grad_y = -x if p is None else -x + (p - 1) * softplus(-x)
+            grad_y = grad_y * grad_output
+        if needs_p:
+            grad_p = y * softplus(-x) * grad_output
+        return grad_x, grad_y, grad_p
 
 
 def binary_cross_entropy_with_logits(
@@ -259,7 +378,7 @@ def binary_cross_entropy_with_logits(
 
     where $p$ is ``pos_weight`` (broadcast along the last, class dimension; $p > 1$ raises
     recall). No $\sigma(x)$ is ever rounded to 0 or 1 and then logged, so logits of $\pm 10^4$
-    give exact losses and gradients $\sigma(x) - y$.
+    give exact losses and gradients $\sigma(x) - y$ (see ``_BinaryCrossEntropyWithLogits``).
 
     Reference: ``torch.nn.functional.binary_cross_entropy_with_logits``.
     """
@@ -267,11 +386,9 @@ def binary_cross_entropy_with_logits(
     check.floating("target", target)
     check.same_shape("input", input, "target", target)
     check.reduction(reduction)
-    if pos_weight is None:
-        log_weight = 1.0
-    else:
-        log_weight = 1 + (_broadcast_weight("pos_weight", pos_weight, input) - 1) * target
-    loss = (1 - target) * input + log_weight * softplus(-input)
+    if pos_weight is not None:
+        pos_weight = _broadcast_weight("pos_weight", pos_weight, input)
+    loss = _BinaryCrossEntropyWithLogits.apply(input, target, pos_weight)
     if weight is not None:
         loss = loss * _broadcast_weight("weight", weight, loss)
     return reduce(loss, reduction)

@@ -12,7 +12,7 @@ order, defaults and reduction semantics of ``torch.nn.functional`` (without the 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
+from torch.autograd.function import once_differentiable
 
 from lossbook import _checks as check
 from lossbook import _samples as samples
@@ -165,6 +165,45 @@ def _check_scores_and_indices(input, target):
     return scores, target.reshape(-1)
 
 
+class _MultiMargin(torch.autograd.Function):
+    r"""$\sum_{j \ne y} h_j^p$ with $h_j = \max(0,\ m - x_y + x_j)$, per sample, and its
+    gradient written out.
+
+    The hinges of a sample are one row, $h = \max(0, x - (x_y - m))$, with the $j = y$
+    entry set to 0 (it is always $\max(0, m)^p$ and not part of the loss). The derivative
+    of $h_j^p$ is $p\,h_j^{p-1}$ where $h_j > 0$ and 0 elsewhere (a hinge at exactly 0
+    counts as inactive, as in torch); each active hinge pulls $x_j$ up and $x_y$ down, so
+
+    $$ \frac{\partial}{\partial x_j} = p\,h_j^{p-1}\,[h_j > 0] \;(j \ne y), \qquad
+       \frac{\partial}{\partial x_y} = -\sum_{j \ne y} p\,h_j^{p-1}\,[h_j > 0]. $$
+
+    Written by hand so that nothing is kept for the backward pass (the hinges are recomputed
+    there), as torch's kernel keeps nothing: a (N, C) row of hinges is the only memory.
+    """
+
+    @staticmethod
+    def forward(ctx, scores, classes, p, margin):
+        ctx.save_for_backward(scores, classes)
+        ctx.p, ctx.margin = p, margin
+        return _MultiMargin.hinges(scores, classes, margin).pow_(p).sum(dim=-1)
+
+    @staticmethod
+    def hinges(scores, classes, margin):
+        x_y = scores.gather(-1, classes.unsqueeze(-1))  # the true class's score, as (N, 1)
+        hinge = (scores - (x_y - margin)).clamp_(min=0)  # max(0, m - x_y + x_j)
+        return hinge.scatter_(-1, classes.unsqueeze(-1), 0)  # the j = y term is left out
+
+    @staticmethod
+    @once_differentiable  # as torch's multi_margin_loss: no second derivative
+    def backward(ctx, grad_output):
+        scores, classes = ctx.saved_tensors
+        hinge = _MultiMargin.hinges(scores, classes, ctx.margin)
+        grad = hinge.sign_() if ctx.p == 1 else hinge.mul_(2)  # p h^(p-1), 0 where h = 0
+        grad.mul_(grad_output.unsqueeze(-1))
+        total = grad.sum(dim=-1, keepdim=True)
+        return grad.scatter_(-1, classes.unsqueeze(-1), -total), None, None, None
+
+
 def multi_margin_loss(
     input: torch.Tensor,
     target: torch.Tensor,
@@ -197,10 +236,7 @@ def multi_margin_loss(
     check.class_indices("target", classes, num_classes)
 
     scores = widened(scores)  # float32 for half: a sum of C hinges overflows
-    x_y = scores.gather(-1, classes.unsqueeze(-1))  # the true class's score, kept as (N, 1)
-    hinge = torch.relu(margin - x_y + scores) ** p
-    wrong = F.one_hot(classes, num_classes) == 0  # the j = y term (always m^p) is left out
-    loss = torch.where(wrong, hinge, torch.zeros_like(hinge)).sum(dim=-1) / num_classes
+    loss = _MultiMargin.apply(scores, classes, p, margin) / num_classes
     if weight is not None:
         loss = loss * weight.to(scores.dtype)[classes]
     return reduce(loss.reshape(target.shape), reduction).to(input.dtype)
@@ -219,6 +255,20 @@ def multilabel_margin_loss(
     twice counts twice, as in torch. ``input`` holds raw scores — no sigmoid. ``'mean'``
     averages over samples.
 
+    **Without forming the pairs.** The double sum has up to $C^2$ terms per sample, but each
+    is either 0 or linear: with the thresholds $a_j = x_{y_j} - 1$, pair $(j, i)$ is *active*
+    when $x_i > a_j$ and then contributes $1 - x_{y_j} + x_i$. Counting, for each listed
+    slot, the active non-targets $k_j = \#\{i \notin y : x_i > a_j\}$ and, for each
+    non-target, the slots it is active in $c_i = \#\{j : a_j < x_i\}$,
+
+    $$\ell = \frac1C \Bigl(\sum_j k_j + \sum_{i \notin y} c_i\,x_i - \sum_j k_j\,x_{y_j}\Bigr),$$
+
+    and both counts come from sorting the scores and the thresholds once per sample
+    (``searchsorted``): $O(C \log C)$ time and $O(C)$ memory instead of $C^2$. The counts
+    are constants of the active set, so the gradient is theirs: $c_i / C$ for a non-target
+    and $-\sum_{j: y_j = c} k_j / C$ for a target class $c$ — torch's, which also takes a
+    hinge at exactly 0 as inactive.
+
     Reference: ``torch.nn.functional.multilabel_margin_loss``.
     """
     check.floating("input", input)
@@ -234,16 +284,64 @@ def multilabel_margin_loss(
     num_classes = scores.shape[-1]
     check.class_indices("target", target, num_classes, ignore_index=-1, also=" or -1 (padding)")
 
-    listed = (target >= 0).long().cumprod(dim=-1) == 1  # True up to the first -1
-    safe = torch.where(listed, target, torch.zeros_like(target))
-    is_target = (F.one_hot(safe, num_classes) * listed.unsqueeze(-1)).sum(dim=-2) > 0
     scores = widened(scores)  # float16 scores of 1e4: a sum of C^2 hinges would overflow
-    x_target = scores.gather(-1, safe)  # x_{y_j} for each listed slot j
-    # hinge[..., j, i] = max(0, 1 - (x_{y_j} - x_i)) for every pair (slot j, class i)
-    hinge = torch.relu(1 - x_target.unsqueeze(-1) + scores.unsqueeze(-2))
-    pairs = listed.unsqueeze(-1) & ~is_target.unsqueeze(-2)
-    loss = torch.where(pairs, hinge, torch.zeros_like(hinge)).sum(dim=(-2, -1)) / num_classes
+    loss = _MultilabelMargin.apply(scores, target) / num_classes
     return reduce(loss if input.dim() == 2 else loss[0], reduction).to(input.dtype)
+
+
+def _active_counts(x: torch.Tensor, target: torch.Tensor):
+    r"""For scores ``x`` (n, C) and padded class lists ``target`` (n, C): the number of active
+    pairs per row, $\sum_j k_j$, and each class's coefficient in $\sum_i w_i x_i$ — $c_i$
+    for a non-target, $-\sum_{j: y_j = i} k_j$ for a target — as int32.
+
+    One sort of the non-target scores gives both counts: slot $j$'s threshold lands at
+    position $r_j$ among them (``searchsorted``), the $k_j = C - r_j$ scores above it are
+    active, and the non-target at sorted position $r$ is active for the $c = \#\{j : r_j
+    \le r\}$ slots — a cumulative count of the $r_j$.
+    """
+    n, num_classes = x.shape
+    listed = (target < 0).cumsum(dim=-1, dtype=torch.int32) == 0  # True up to the first -1
+    slot = torch.where(listed, target, 0)
+    is_target = torch.zeros_like(x, dtype=torch.uint8).scatter_reduce_(
+        -1, slot, listed.to(torch.uint8), "amax").bool()
+    threshold = (x.gather(-1, slot) - 1).masked_fill_(~listed, torch.inf)  # a_j = x_{y_j} - 1
+    others, order = x.masked_fill(is_target, -torch.inf).sort(dim=-1)  # x_i, i not in y
+    rank = torch.searchsorted(others, threshold, right=True, out_int32=True)  # r_j
+    k = num_classes - rank  # x_i > a_j
+    landed = torch.zeros(n, num_classes + 1, dtype=torch.int32, device=x.device)
+    landed.scatter_add_(-1, rank.long(), listed.to(torch.int32))  # unlisted land past the end
+    active_for = landed[:, :-1].cumsum(dim=-1, dtype=torch.int32)  # c, in sorted order
+    c = torch.empty_like(active_for).scatter_(-1, order, active_for)  # c, in class order
+    weight = c.masked_fill_(is_target, 0).scatter_add_(-1, slot, -k)
+    return k.sum(dim=-1), weight
+
+
+class _MultilabelMargin(torch.autograd.Function):
+    r"""$C\,\ell$ per sample, from the counts of active pairs (see
+    :func:`multilabel_margin_loss`), and its gradient: the coefficient $w_i$ of each score.
+
+    The counts are computed a block of rows at a time, so the sorting needs memory for a
+    block, not for the batch; only the coefficients (int32) are kept for the backward pass.
+    """
+
+    @staticmethod
+    def forward(ctx, scores, target):
+        block = scores.shape[0] if check.compiling() else max(1, 2**17 // scores.shape[-1])
+        loss, weights = [], []
+        for x, t in zip(scores.split(block), target.split(block)):
+            active, weight = _active_counts(x, t)
+            terms = torch.where(weight != 0, weight * x, 0)  # not 0 * inf
+            row = active + terms.sum(dim=-1)
+            loss.append(row.masked_fill(x.isnan().any(dim=-1), torch.nan))  # NaN in, NaN out
+            weights.append(weight)
+        ctx.save_for_backward(torch.cat(weights))
+        return torch.cat(loss) if loss else scores.new_zeros(0)
+
+    @staticmethod
+    @once_differentiable  # as torch's: no second derivative
+    def backward(ctx, grad_output):
+        (weight,) = ctx.saved_tensors
+        return weight * grad_output.unsqueeze(-1), None
 
 
 def multilabel_soft_margin_loss(

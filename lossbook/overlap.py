@@ -44,12 +44,9 @@ def _check_boxes(boxes1: torch.Tensor, boxes2: torch.Tensor, paired: bool) -> No
                              f"got {tuple(boxes.shape)}")
     if paired:
         check.same_shape("boxes1", boxes1, "boxes2", boxes2)
-    inverted = [~((b[..., 2] >= b[..., 0]) & (b[..., 3] >= b[..., 1])) for b in (boxes1, boxes2)]
-    flags = torch.stack([mask.any() for mask in inverted]).tolist()  # the one sync
-    for name, flag, mask, boxes in zip(("boxes1", "boxes2"), flags, inverted, (boxes1, boxes2)):
-        if flag:
-            box = [round(v, 4) for v in boxes[mask][0].tolist()]
-            raise check.ArgumentError(f"{name}: expected x1 <= x2 and y1 <= y2, got box {box}")
+    check.values(*((name, b, (b[..., 2] >= b[..., 0]) & (b[..., 3] >= b[..., 1]),
+                    "x1 <= x2 and y1 <= y2")
+                   for name, b in (("boxes1", boxes1), ("boxes2", boxes2))))
 
 
 def _area(boxes: torch.Tensor) -> torch.Tensor:
@@ -229,15 +226,8 @@ def _as_masks(input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     num_classes = input.shape[1]
     expected = input.shape[:1] + input.shape[2:]
     check.shape("target", target, expected, "input's shape without the class dimension")
-    bad_input = ~((input >= 0) & (input <= 1))
-    bad_target = (target < 0) | (target >= num_classes)
-    flags = torch.stack([bad_input.any(), bad_target.any()]).tolist()  # the one sync
-    if flags[0]:
-        raise check.ArgumentError(f"input: expected probabilities in [0, 1], "
-                         f"got {input[bad_input][0].item():g}")
-    if flags[1]:
-        raise check.ArgumentError(f"target: class indices must be in [0, {num_classes}), "
-                         f"got {target[bad_target][0].item()}")
+    check.values(check.probabilities_rule("input", input),
+                 check.indices_rule("target", target, num_classes))
     classes = torch.arange(num_classes, device=target.device).view(-1, *[1] * (target.dim() - 1))
     return (target.unsqueeze(1) == classes).to(input.dtype)  # one-hot along dim 1
 

@@ -117,8 +117,43 @@ def rmse_loss(
     check.same_shape("input", input, "target", target)
     d = input - target
     dims = range(d.dim()) if dim is None else [dim] if isinstance(dim, int) else dim
-    n = math.prod(d.shape[i] for i in dims)
+    n = math.prod([d.shape[i] for i in dims])  # a list: dynamo cannot trace a generator here
     return vector_norm(d, 2, dim) / math.sqrt(n)
+
+
+class _Huber(torch.autograd.Function):
+    r"""Elementwise Huber loss of $d = x - y$ (times ``scale``) and its gradient, the residual
+    clipped at $\delta$.
+
+    Forward: with the clipped residual $m = \mathrm{clip}(d, -\delta, \delta)$,
+    $\ell = m\,(d - \tfrac12 m)$ — that is $\tfrac12 d^2$ where $|d| \le \delta$ (then
+    $m = d$) and $\delta(|d| - \tfrac12\delta)$ beyond ($m = \pm\delta$), in one expression
+    and no branch. Backward: $\partial\ell/\partial x = m = -\partial\ell/\partial y$, the
+    derivative of each piece (both give $\pm\delta$ at the seam). Written by hand so that
+    autograd keeps nothing but the inputs, as torch's fused kernel keeps nothing; the
+    backward recomputes $m$ with differentiable ops, so second derivatives work too.
+    """
+
+    @staticmethod
+    def forward(ctx, input, target, delta, scale):
+        ctx.save_for_backward(input, target)
+        ctx.delta, ctx.scale = delta, scale
+        d = input - target
+        clipped = d.clamp(-delta, delta)
+        loss = d.sub_(clipped, alpha=0.5).mul_(clipped)  # m (d - m / 2), in place on d
+        return loss if scale == 1 else loss.mul_(scale)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, target = ctx.saved_tensors
+        if ctx.scale != 1:
+            grad_output = grad_output * ctx.scale
+        if torch.is_grad_enabled():  # create_graph: out of place, for autograd to follow
+            grad = (input - target).clamp(-ctx.delta, ctx.delta) * grad_output
+        else:
+            grad = (input - target).clamp_(-ctx.delta, ctx.delta).mul_(grad_output)
+        needs_input, needs_target = ctx.needs_input_grad[:2]
+        return (grad if needs_input else None), (-grad if needs_target else None), None, None
 
 
 def smooth_l1_loss(
@@ -132,10 +167,10 @@ def smooth_l1_loss(
     Quadratic near 0 and linear beyond $\beta$, with slope 1 (like L1) in the linear part; the
     two pieces meet with equal value $\beta/2$ and slope $\pm 1$ at $|d| = \beta$. It is the
     Huber loss divided by its threshold: $\mathrm{SmoothL1}_\beta = \mathrm{Huber}_{\delta=\beta}
-    / \beta$, equal to Huber only for $\beta = 1$. ``beta = 0`` is the L1 loss (handled
-    separately, as in torch, since $d^2/\beta$ would divide by zero); ``beta < 0`` is an error.
-    Gradient $d_i / \beta$ inside, $\mathrm{sign}(d_i)$ outside. Popularised by Fast R-CNN
-    (Girshick, 2015) for box regression.
+    / \beta$, equal to Huber only for $\beta = 1$ — and computed that way. ``beta = 0`` is
+    the L1 loss (handled separately, as in torch, since $d^2/\beta$ would divide by zero);
+    ``beta < 0`` is an error. Gradient $d_i / \beta$ inside, $\mathrm{sign}(d_i)$ outside.
+    Popularised by Fast R-CNN (Girshick, 2015) for box regression.
 
     Reference: ``torch.nn.functional.smooth_l1_loss``.
     """
@@ -144,10 +179,8 @@ def smooth_l1_loss(
         raise check.ArgumentError(f"beta: expected a value >= 0, got {beta}")
     if beta == 0:
         return l1_loss(input, target, reduction)
-    d = input - target
-    z = d.abs()
-    loss = torch.where(z < beta, 0.5 * d * d / beta, z - 0.5 * beta)
-    return reduce(loss, reduction)
+    dtype = torch.promote_types(input.dtype, target.dtype)  # as input - target would
+    return reduce(_Huber.apply(input.to(dtype), target.to(dtype), beta, 1 / beta), reduction)
 
 
 def huber_loss(
@@ -161,8 +194,10 @@ def huber_loss(
 
     Quadratic (half the squared error) near 0, linear with slope $\delta$ beyond: the gradient
     is $d_i$ clipped to $[-\delta, \delta]$, so no single residual pulls harder than $\delta$
-    (Huber, 1964). ``delta`` must be positive. With ``weight`` the loss is $w_i \ell_i$ and —
-    unlike :func:`l1_loss` and :func:`mse_loss` — torch's ``'mean'`` divides by the number of
+    (Huber, 1964). Both pieces are $m(d - \frac m2)$ with $m = \mathrm{clip}(d, -\delta,
+    \delta)$, and that clipped residual is the hand-written backward pass (see ``_Huber``).
+    ``delta`` must be positive. With ``weight`` the loss is $w_i \ell_i$ and — unlike
+    :func:`l1_loss` and :func:`mse_loss` — torch's ``'mean'`` divides by the number of
     elements, not by $\sum_i w_i$; lossbook does the same.
 
     Reference: ``torch.nn.functional.huber_loss``.
@@ -170,9 +205,8 @@ def huber_loss(
     _check_pair(input, target, reduction)
     if not delta > 0:
         raise check.ArgumentError(f"delta: expected a value > 0, got {delta}")
-    d = input - target.to(input.dtype)  # torch's huber (unlike mse) keeps the input's dtype
-    z = d.abs()
-    loss = torch.where(z < delta, 0.5 * d * d, delta * (z - 0.5 * delta))
+    target = target.to(input.dtype)  # torch's huber (unlike mse) keeps the input's dtype
+    loss = _Huber.apply(input, target, delta, 1)
     return _weighted(loss, weight, reduction, mean_over_weights=False)
 
 

@@ -639,7 +639,7 @@ BAD_INPUT = [
     ("margin loss shapes", lambda: cls.exponential_loss(randn(3), torch.ones(2)),
      ValueError, r"target: expected shape \(3,\)"),
     ("zero count", lambda: cls.class_balanced_weights(torch.tensor([10, 0, 3])),
-     ValueError, "counts: every class needs at least one sample, got 0"),
+     ValueError, "counts: expected at least one sample of every class, got 0"),
     ("counts not 1-D", lambda: cls.class_balanced_weights(torch.ones(2, 2)),
      ValueError, r"counts: expected a 1-D tensor of per-class counts, got shape \(2, 2\)"),
     ("beta of 1", lambda: cls.class_balanced_weights(torch.tensor([3, 4]), beta=1.0),
