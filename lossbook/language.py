@@ -411,8 +411,15 @@ def bradley_terry_loss(
 
 
 def _log_ratio_margin(policy_chosen_logps, policy_rejected_logps,
-                      reference_chosen_logps, reference_rejected_logps) -> torch.Tensor:
-    r"""$h = \log\frac{\pi(y_c)}{\pi_{ref}(y_c)} - \log\frac{\pi(y_r)}{\pi_{ref}(y_r)}$."""
+                      reference_chosen_logps, reference_rejected_logps, *, beta: float,
+                      reduction: str) -> torch.Tensor:
+    r"""$h = \log\frac{\pi(y_c)}{\pi_{ref}(y_c)} - \log\frac{\pi(y_r)}{\pi_{ref}(y_r)}$,
+    after checking the four inputs, ``beta`` and ``reduction``."""
+    _check_pairs(reduction, policy_chosen_logps=policy_chosen_logps,
+                 policy_rejected_logps=policy_rejected_logps,
+                 reference_chosen_logps=reference_chosen_logps,
+                 reference_rejected_logps=reference_rejected_logps)
+    _check_beta(beta)
     chosen = widened(policy_chosen_logps) - widened(reference_chosen_logps)
     rejected = widened(policy_rejected_logps) - widened(reference_rejected_logps)
     return chosen - rejected
@@ -438,13 +445,9 @@ def dpo_loss(
 
     Reference: Rafailov et al. (2023), eq. (7); TRL's ``DPOTrainer`` (``loss_type="sigmoid"``).
     """
-    _check_pairs(reduction, policy_chosen_logps=policy_chosen_logps,
-                 policy_rejected_logps=policy_rejected_logps,
-                 reference_chosen_logps=reference_chosen_logps,
-                 reference_rejected_logps=reference_rejected_logps)
-    _check_beta(beta)
     h = _log_ratio_margin(policy_chosen_logps, policy_rejected_logps,
-                          reference_chosen_logps, reference_rejected_logps)
+                          reference_chosen_logps, reference_rejected_logps, beta=beta,
+                          reduction=reduction)
     return reduce(softplus(-beta * h), reduction).to(policy_chosen_logps.dtype)
 
 
@@ -466,13 +469,9 @@ def ipo_loss(
 
     Reference: Azar et al. (2023), eq. (17); TRL's ``DPOTrainer`` (``loss_type="ipo"``).
     """
-    _check_pairs(reduction, policy_chosen_logps=policy_chosen_logps,
-                 policy_rejected_logps=policy_rejected_logps,
-                 reference_chosen_logps=reference_chosen_logps,
-                 reference_rejected_logps=reference_rejected_logps)
-    _check_beta(beta)
     h = _log_ratio_margin(policy_chosen_logps, policy_rejected_logps,
-                          reference_chosen_logps, reference_rejected_logps)
+                          reference_chosen_logps, reference_rejected_logps, beta=beta,
+                          reduction=reduction)
     return reduce((h - 1 / (2 * beta)) ** 2, reduction).to(policy_chosen_logps.dtype)
 
 
