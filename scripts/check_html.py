@@ -49,6 +49,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT_PAGES = ("chapters/00_preface", "chapters/04_entropy_cross_entropy_kl",
+                    "chapters/08_detection_segmentation",
                     "chapters/A3_loss_zoo", "chapters/A1_errata",
                     "chapters/A6_decision_guide")
 WINDOW = (1400, 1000)
