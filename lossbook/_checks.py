@@ -169,6 +169,15 @@ def _in_range(t: torch.Tensor, low, high) -> torch.Tensor:
     return (smallest >= low) & (largest <= high)
 
 
+def bounds(t: torch.Tensor) -> tuple | None:
+    """``(smallest, largest)`` entry of ``t`` as Python numbers, with one sync; None when ``t``
+    is empty or while ``torch.compile`` traces. For a fast path that the bounds prove safe
+    (``nll_loss`` with no entry to ignore): where they prove nothing, the full check follows."""
+    if not t.numel() or compiling():
+        return None
+    return tuple(torch.stack(torch.aminmax(t)).tolist())
+
+
 def _text(value) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_text(v) for v in value) + "]"
@@ -182,7 +191,8 @@ def values(*rules: Rule | tuple) -> None:
 
     All rules are tested with a single device synchronisation; empty tensors pass; nothing is
     tested while ``torch.compile`` traces. Every check of a loss that needs the data goes
-    through here, so that no loss syncs twice or breaks a compiled graph.
+    through here (or through :func:`bounds`), so that no check syncs twice or breaks a
+    compiled graph.
     """
     rules = [Rule(*rule) for rule in rules]
     failure = _first_failure(rules)

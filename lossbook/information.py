@@ -76,13 +76,23 @@ def nll_loss(
 
 def _class_targets(input, target, weight, ignore_index):
     """Check class-index targets (and ``weight``); return the class dim, ``keep`` (not
-    ignored) and the indices with ignored entries replaced by 0, as int64 for ``gather``."""
+    ignored; None when no entry is ignored) and the indices with ignored entries replaced by
+    0, as int64 for ``gather``.
+
+    One sync usually: when the targets' bounds show every entry is a class and none equals
+    ``ignore_index`` (the common case), nothing needs masking; otherwise the ignored entries
+    are masked and the kept ones checked (a second sync).
+    """
     check.integer("target", target, dtypes=(torch.long, torch.uint8))
     class_dim = num.class_dim(input)
     num_classes = input.shape[class_dim]
     expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
     check.shape("target", target, expected, "input's shape without the class dimension")
     _check_weight(weight, num_classes, input)
+    span = check.bounds(target)
+    if (span is not None and 0 <= span[0] and span[1] < num_classes
+            and not span[0] <= ignore_index <= span[1]):
+        return class_dim, None, target.long()
     keep = target != ignore_index
     safe_target = torch.where(keep, target, 0).long()  # uint8 indices, as torch allows
     check.values(check.indices_rule("target", safe_target, num_classes))
@@ -90,17 +100,20 @@ def _class_targets(input, target, weight, ignore_index):
 
 
 def _weighted_nll(nll, keep, safe_target, weight, reduction):
-    r"""Per-entry $-\log p_{y_i}$ times $w_{y_i}$, ignored entries dropped; ``'mean'`` is the
-    weighted mean $\sum_i \ell_i / \sum_i w_{y_i}$ (NaN when every entry is ignored)."""
-    nll = torch.where(keep, nll, 0)  # an ignored entry costs nothing (not 0 * inf)
-    if weight is None:
-        loss, total_weight = nll, keep.sum()
-    else:
-        w = torch.where(keep, weight[safe_target], 0)
-        loss, total_weight = w * nll, w.sum()
-    if reduction == "mean":
-        return loss.sum() / total_weight
-    return reduce(loss, reduction)
+    r"""Per-entry $-\log p_{y_i}$ times $w_{y_i}$, ignored entries dropped (``keep`` None:
+    none is); ``'mean'`` is the weighted mean $\sum_i \ell_i / \sum_i w_{y_i}$ (NaN when
+    every entry is ignored)."""
+    if keep is not None:
+        nll = torch.where(keep, nll, 0)  # an ignored entry costs nothing (not 0 * inf)
+    if weight is not None:
+        w = weight[safe_target]
+        w = w if keep is None else torch.where(keep, w, 0)
+        nll = w * nll
+    if reduction != "mean":
+        return reduce(nll, reduction)
+    if weight is not None:
+        return nll.sum() / w.sum()
+    return nll.mean() if keep is None else nll.sum() / keep.sum()
 
 
 def _target_weights(weight, target, ignore_index, dtype):

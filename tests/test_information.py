@@ -142,6 +142,34 @@ def test_cross_entropy_ignore_index_matches_torch(device, reduction, ignore_inde
                        label_smoothing=label_smoothing)
 
 
+# nll_loss skips masking when the targets' bounds prove no entry is ignored: every case of
+# that shortcut (and of its refusal) must give torch's value and gradient.
+MASKING_CASES = {
+    "below": ([1, 3, 2, 1], 0),  # ignore_index a class, but below every target: no mask
+    "inside-span": ([0, 3, 2, 0], 1),  # inside the targets' span though absent: masked
+    "absent": ([0, 3, 2, 1], -100),  # the default, absent
+    "present": ([0, -100, 2, 1], -100),
+    "all": ([3, 3, 3, 3], 3),  # every entry ignored: 'mean' is 0/0
+}
+MASKING_PARAMS = [pytest.param(targets, ignore_index, index_dtype, id=f"{name}-{index_dtype}")
+                  for name, (targets, ignore_index) in MASKING_CASES.items()
+                  for index_dtype in (torch.long, torch.uint8)
+                  if index_dtype == torch.long or min(targets) >= 0]  # uint8 has no -100
+
+
+@pytest.mark.parametrize("targets, ignore_index, index_dtype", MASKING_PARAMS)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_nll_loss_with_and_without_entries_to_mask_matches_torch(
+    targets, ignore_index, index_dtype, reduction
+):
+    x = F.log_softmax(randn(4, 4, dtype=torch.float64), dim=1)
+    y = torch.tensor(targets).to(index_dtype)
+    weight = rand(4, seed=5, dtype=torch.float64) + 0.5
+    for w in (None, weight):
+        assert_matches(info.nll_loss, F.nll_loss, x, y, weight=w, ignore_index=ignore_index,
+                       reduction=reduction)
+
+
 @pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
 def test_cross_entropy_all_ignored_mean_is_nan_like_torch(label_smoothing):
     x, y = randn(3, 4), torch.full((3,), -100)
