@@ -208,6 +208,7 @@ def large_margin_softmax_logits(
     input: torch.Tensor,
     weight: torch.Tensor,
     target: torch.Tensor,
+    *,
     margin: int = 2,
     beta: float = 0.0,
 ) -> torch.Tensor:
@@ -251,6 +252,7 @@ def large_margin_softmax_loss(
     input: torch.Tensor,
     weight: torch.Tensor,
     target: torch.Tensor,
+    *,
     margin: int = 2,
     beta: float = 0.0,
     reduction: str = "mean",
@@ -269,7 +271,7 @@ def large_margin_softmax_loss(
     ICML 2016.
     """
     check.reduction(reduction)
-    logits = large_margin_softmax_logits(input, weight, target, margin, beta)
+    logits = large_margin_softmax_logits(input, weight, target, margin=margin, beta=beta)
     return cross_entropy(logits, target, reduction=reduction)
 
 
@@ -283,7 +285,7 @@ def _check_margin_labels(input: torch.Tensor, target: torch.Tensor, reduction: s
 
 
 def exponential_loss(
-    input: torch.Tensor, target: torch.Tensor, reduction: str = "mean"
+    input: torch.Tensor, target: torch.Tensor, *, reduction: str = "mean"
 ) -> torch.Tensor:
     r"""Exponential loss $\ell(x, y) = e^{-y x}$ of a score $x$ and a label $y \in \{-1, +1\}$.
 
@@ -300,7 +302,7 @@ def exponential_loss(
 
 
 def logistic_loss(
-    input: torch.Tensor, target: torch.Tensor, reduction: str = "mean"
+    input: torch.Tensor, target: torch.Tensor, *, reduction: str = "mean"
 ) -> torch.Tensor:
     r"""Logistic loss in bits, $\ell(x, y) = \log_2(1 + e^{-y x})$, for $y \in \{-1, +1\}$.
 

@@ -251,8 +251,8 @@ def _check_distributions(p: torch.Tensor, q: torch.Tensor) -> None:
     check.unit_interval(p=p, q=q)
 
 
-def js_distance(p: torch.Tensor, q: torch.Tensor, dim: int = -1, base: float | None = None,
-                *, reduction: str = "none") -> torch.Tensor:
+def js_distance(p: torch.Tensor, q: torch.Tensor, *, dim: int = -1, base: float | None = None,
+                reduction: str = "none") -> torch.Tensor:
     r"""Jensen–Shannon distance $\sqrt{\mathrm{JS}(p, q)}$, a metric (Endres & Schindelin, 2003).
 
     The square root of :func:`lossbook.js_divergence`; this is what
@@ -266,7 +266,7 @@ def js_distance(p: torch.Tensor, q: torch.Tensor, dim: int = -1, base: float | N
     return reduce(safe_pow(js.clamp(min=0), 0.5), reduction)  # rounding can make JS -1e-17
 
 
-def hellinger_distance(p: torch.Tensor, q: torch.Tensor, dim: int = -1, *,
+def hellinger_distance(p: torch.Tensor, q: torch.Tensor, *, dim: int = -1,
                        reduction: str = "none") -> torch.Tensor:
     r"""Hellinger distance $H(p, q) = \tfrac{1}{\sqrt 2}\,\|\sqrt p - \sqrt q\|_2$ along ``dim``.
 
@@ -284,7 +284,7 @@ def hellinger_distance(p: torch.Tensor, q: torch.Tensor, dim: int = -1, *,
     return reduce(safe_pow((root_difference**2).sum(dim=dim), 0.5) / math.sqrt(2), reduction)
 
 
-def bhattacharyya_coefficient(p: torch.Tensor, q: torch.Tensor, dim: int = -1) -> torch.Tensor:
+def bhattacharyya_coefficient(p: torch.Tensor, q: torch.Tensor, *, dim: int = -1) -> torch.Tensor:
     r"""Bhattacharyya coefficient $\mathrm{BC}(p, q) = \sum_x \sqrt{p(x)\,q(x)}$ along ``dim``.
 
     The overlap of two distributions: 1 when they are equal, 0 when their supports are
@@ -296,7 +296,7 @@ def bhattacharyya_coefficient(p: torch.Tensor, q: torch.Tensor, dim: int = -1) -
     return safe_pow(p * q, 0.5).sum(dim=dim)
 
 
-def bhattacharyya_distance(p: torch.Tensor, q: torch.Tensor, dim: int = -1, *,
+def bhattacharyya_distance(p: torch.Tensor, q: torch.Tensor, *, dim: int = -1,
                            reduction: str = "none") -> torch.Tensor:
     r"""Bhattacharyya distance $D_B(p, q) = -\log \mathrm{BC}(p, q)$ along ``dim``.
 
@@ -410,7 +410,7 @@ def _check_samples(x: torch.Tensor, y: torch.Tensor, unbiased: bool, bandwidth: 
         raise check.ArgumentError(f"bandwidth: expected a positive number, got {bandwidth}")
 
 
-def mmd(x: torch.Tensor, y: torch.Tensor, kernel: str | Callable = "gaussian",
+def mmd(x: torch.Tensor, y: torch.Tensor, *, kernel: str | Callable = "gaussian",
         bandwidth: float = 1.0, unbiased: bool = False) -> torch.Tensor:
     r"""Squared maximum mean discrepancy $\mathrm{MMD}^2$ between samples ``x`` and ``y``.
 
@@ -457,9 +457,10 @@ def _mmd_of_splits(gram: torch.Tensor, in_x: torch.Tensor, unbiased: bool) -> to
     return xx / n**2 + yy / m**2 - 2 * xy / (n * m)
 
 
-def mmd_permutation_test(x: torch.Tensor, y: torch.Tensor, kernel: str | Callable = "gaussian",
-                         bandwidth: float = 1.0, unbiased: bool = False, *,
-                         permutations: int = 200, seed: int = 0) -> tuple[torch.Tensor, float]:
+def mmd_permutation_test(x: torch.Tensor, y: torch.Tensor, *,
+                         kernel: str | Callable = "gaussian", bandwidth: float = 1.0,
+                         unbiased: bool = False, permutations: int = 200,
+                         seed: int = 0) -> tuple[torch.Tensor, float]:
     r"""Two-sample test of $P_x = P_y$: the :func:`mmd` statistic and its permutation p-value.
 
     Under the null hypothesis the labels "x" and "y" are exchangeable, so the observed MMD² is

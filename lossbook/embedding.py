@@ -265,6 +265,7 @@ def contrastive_loss(
     input1: torch.Tensor,
     input2: torch.Tensor,
     target: torch.Tensor,
+    *,
     margin: float = 1.0,
     p: float = 2.0,
     eps: float = 1e-6,
@@ -294,7 +295,7 @@ def contrastive_loss(
 
 
 def info_nce_loss(
-    query: torch.Tensor, key: torch.Tensor, temperature: float = 0.1, reduction: str = "mean"
+    query: torch.Tensor, key: torch.Tensor, *, temperature: float = 0.1, reduction: str = "mean"
 ) -> torch.Tensor:
     r"""InfoNCE with in-batch negatives (van den Oord et al., 2018; SimCLR; CLIP):
 

@@ -48,7 +48,9 @@ def _two_terms(real_term: torch.Tensor, fake_term: torch.Tensor, reduction: str)
 
 
 # --------------------------------------------------------------------------- minimax
-def d_loss_minimax(real: torch.Tensor, fake: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+def d_loss_minimax(
+    real: torch.Tensor, fake: torch.Tensor, *, reduction: str = "mean"
+) -> torch.Tensor:
     r"""Discriminator loss of the original GAN: $-\log D(x) - \log(1 - D(G(z)))$.
 
     With logits $\ell$ and $D = \sigma(\ell)$, $-\log\sigma(\ell) = \mathrm{softplus}(-\ell)$
@@ -66,7 +68,9 @@ def d_loss_minimax(real: torch.Tensor, fake: torch.Tensor, reduction: str = "mea
     return _two_terms(softplus(-real), softplus(fake), reduction)
 
 
-def g_loss_minimax(fake: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+def g_loss_minimax(
+    fake: torch.Tensor, *, reduction: str = "mean"
+) -> torch.Tensor:
     r"""The generator's side of the minimax game: $\log(1 - D(G(z))) = -\mathrm{softplus}(\ell)$.
 
     The *saturating* loss: its gradient with respect to the logit is $-\sigma(\ell) = -D$, which
@@ -79,7 +83,9 @@ def g_loss_minimax(fake: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
     return reduce(-softplus(fake), reduction)  # log(1 - sigmoid(l)) = -softplus(l)
 
 
-def g_loss_nonsaturating(fake: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+def g_loss_nonsaturating(
+    fake: torch.Tensor, *, reduction: str = "mean"
+) -> torch.Tensor:
     r"""Non-saturating generator loss: $-\log D(G(z)) = \mathrm{softplus}(-\ell)$.
 
     Same fixed point as :func:`g_loss_minimax`, but its logit gradient is
@@ -119,6 +125,7 @@ def g_loss_lsgan(fake: torch.Tensor, *, c: float = 1.0, reduction: str = "mean")
 
 # --------------------------------------------------------------------------- Wasserstein
 def d_loss_wasserstein(real: torch.Tensor, fake: torch.Tensor,
+                       *,
                        reduction: str = "mean") -> torch.Tensor:
     r"""Wasserstein critic loss $D(G(z)) - D(x)$ (the critic maximises $D(x) - D(G(z))$).
 
@@ -133,7 +140,9 @@ def d_loss_wasserstein(real: torch.Tensor, fake: torch.Tensor,
     return _two_terms(-real, fake, reduction)
 
 
-def g_loss_wasserstein(fake: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+def g_loss_wasserstein(
+    fake: torch.Tensor, *, reduction: str = "mean"
+) -> torch.Tensor:
     r"""Wasserstein generator loss $-D(G(z))$: raise the critic's score of the fakes.
 
     Reference: Arjovsky et al. (2017), algorithm 1.
@@ -143,7 +152,9 @@ def g_loss_wasserstein(fake: torch.Tensor, reduction: str = "mean") -> torch.Ten
 
 
 # --------------------------------------------------------------------------- hinge
-def d_loss_hinge(real: torch.Tensor, fake: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+def d_loss_hinge(
+    real: torch.Tensor, fake: torch.Tensor, *, reduction: str = "mean"
+) -> torch.Tensor:
     r"""Hinge discriminator loss $\max(0, 1 - D(x)) + \max(0, 1 + D(G(z)))$.
 
     A support-vector-machine margin: data scored above $+1$ and fakes below $-1$ cost nothing
@@ -155,7 +166,9 @@ def d_loss_hinge(real: torch.Tensor, fake: torch.Tensor, reduction: str = "mean"
     return _two_terms(torch.relu(1 - real), torch.relu(1 + fake), reduction)
 
 
-def g_loss_hinge(fake: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+def g_loss_hinge(
+    fake: torch.Tensor, *, reduction: str = "mean"
+) -> torch.Tensor:
     r"""Hinge-GAN generator loss $-D(G(z))$ (no margin on the generator's side).
 
     The same formula as :func:`g_loss_wasserstein`; it pairs with :func:`d_loss_hinge`.

@@ -441,7 +441,7 @@ def kl_div(
 
 
 def js_divergence(
-    p: torch.Tensor, q: torch.Tensor, dim: int = -1, base: float | None = None
+    p: torch.Tensor, q: torch.Tensor, *, dim: int = -1, base: float | None = None
 ) -> torch.Tensor:
     r"""Jensen–Shannon divergence $\tfrac12 \mathrm{KL}(p\|m) + \tfrac12 \mathrm{KL}(q\|m)$.
 
@@ -477,7 +477,7 @@ def _x_log_ratio(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
 
 # --------------------------------------------------------------------------- 0-1 loss
 def zero_one_loss(
-    input: torch.Tensor, target: torch.Tensor, reduction: str = "mean"
+    input: torch.Tensor, target: torch.Tensor, *, reduction: str = "mean"
 ) -> torch.Tensor:
     r"""0-1 loss $\mathbb{1}[\hat y \ne y]$: 1 for a mistake, 0 otherwise.
 

@@ -202,6 +202,7 @@ def laplace_nll(
     input: torch.Tensor,
     target: torch.Tensor,
     scale: torch.Tensor | float = 1.0,
+    *,
     full: bool = False,
     eps: float = 1e-6,
     reduction: str = "mean",

@@ -34,7 +34,7 @@ def _signed_labels(target: torch.Tensor, input: torch.Tensor) -> torch.Tensor:
 
 # --------------------------------------------------------------------------- binary
 def hinge_loss(
-    input: torch.Tensor, target: torch.Tensor, margin: float = 1.0, reduction: str = "mean"
+    input: torch.Tensor, target: torch.Tensor, *, margin: float = 1.0, reduction: str = "mean"
 ) -> torch.Tensor:
     r"""Hinge loss $\ell = \max(0,\ m - y f)$ for scores $f$ and labels $y \in \{-1, +1\}$.
 
@@ -53,7 +53,7 @@ def hinge_loss(
 
 
 def squared_hinge_loss(
-    input: torch.Tensor, target: torch.Tensor, margin: float = 1.0, reduction: str = "mean"
+    input: torch.Tensor, target: torch.Tensor, *, margin: float = 1.0, reduction: str = "mean"
 ) -> torch.Tensor:
     r"""Squared hinge $\ell = \max(0,\ m - y f)^2$ for scores $f$ and labels $y \in \{-1, +1\}$.
 

@@ -127,7 +127,9 @@ def _tensors(parameters) -> list[torch.Tensor]:
     return tensors
 
 
-def l1_penalty(parameters: torch.Tensor | Iterable[torch.Tensor], lam: float = 1.0) -> torch.Tensor:
+def l1_penalty(
+    parameters: torch.Tensor | Iterable[torch.Tensor], *, lam: float = 1.0
+) -> torch.Tensor:
     r"""The lasso penalty $\lambda \sum_j |w_j|$ over every entry of every tensor.
 
     ``parameters`` is a tensor or an iterable of tensors, e.g. ``model.parameters()``. Its
@@ -141,7 +143,9 @@ def l1_penalty(parameters: torch.Tensor | Iterable[torch.Tensor], lam: float = 1
     return lam * sum(l1_norm(t) for t in tensors)
 
 
-def l2_penalty(parameters: torch.Tensor | Iterable[torch.Tensor], lam: float = 1.0) -> torch.Tensor:
+def l2_penalty(
+    parameters: torch.Tensor | Iterable[torch.Tensor], *, lam: float = 1.0
+) -> torch.Tensor:
     r"""The ridge penalty $\tfrac{\lambda}{2} \sum_j w_j^2$ over every entry of every tensor.
 
     The $\tfrac12$ makes the gradient $\lambda w$: adding this penalty to a loss is exactly

@@ -245,6 +245,7 @@ def _overlaps(input: torch.Tensor, target: torch.Tensor):
 def dice_loss(
     input: torch.Tensor,
     target: torch.Tensor,
+    *,
     smooth: float = 1.0,
     eps: float = 1e-7,
     reduction: str = "mean",
@@ -277,6 +278,7 @@ def dice_loss(
 def soft_jaccard_loss(
     input: torch.Tensor,
     target: torch.Tensor,
+    *,
     smooth: float = 1.0,
     eps: float = 1e-7,
     reduction: str = "mean",
@@ -302,6 +304,7 @@ def soft_jaccard_loss(
 def tversky_loss(
     input: torch.Tensor,
     target: torch.Tensor,
+    *,
     alpha: float = 0.3,
     beta: float = 0.7,
     smooth: float = 1.0,

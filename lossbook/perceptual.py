@@ -70,7 +70,7 @@ def gram_matrix(features: torch.Tensor,
 
 # ------------------------------------------------------------------ losses
 def feature_reconstruction_loss(
-    input: torch.Tensor, target: torch.Tensor, reduction: str = "mean"
+    input: torch.Tensor, target: torch.Tensor, *, reduction: str = "mean"
 ) -> torch.Tensor:
     r"""Squared Euclidean distance of feature maps, divided by $CHW$.
 
@@ -97,6 +97,7 @@ def feature_reconstruction_loss(
 def style_loss(
     input: Mapping[str, torch.Tensor],
     target: Mapping[str, torch.Tensor],
+    *,
     weights: Mapping[str, float] | None = None,
     reduction: str = "mean",
 ) -> torch.Tensor:
@@ -143,6 +144,7 @@ def style_loss(
 
 
 def total_variation(img: torch.Tensor,
+                    *,
                     reduction: str = "sum") -> torch.Tensor:
     r"""Anisotropic total variation of each image plane.
 

@@ -92,7 +92,7 @@ def mse_loss(
 
 
 def rmse_loss(
-    input: torch.Tensor, target: torch.Tensor, dim: int | tuple[int, ...] | None = None
+    input: torch.Tensor, target: torch.Tensor, *, dim: int | tuple[int, ...] | None = None
 ) -> torch.Tensor:
     r"""Root mean squared error $\sqrt{\frac1n \sum_i (x_i - y_i)^2} = \|x - y\|_2 / \sqrt n$.
 
@@ -211,7 +211,7 @@ def huber_loss(
 
 
 def log_cosh_loss(
-    input: torch.Tensor, target: torch.Tensor, reduction: str = "mean"
+    input: torch.Tensor, target: torch.Tensor, *, reduction: str = "mean"
 ) -> torch.Tensor:
     r"""Log-cosh: $\ell_i = \log\cosh(d_i)$, about $\tfrac12 d^2$ near 0 and $|d| - \log 2$ far out.
 
@@ -229,7 +229,7 @@ def log_cosh_loss(
 
 
 def quantile_loss(
-    input: torch.Tensor, target: torch.Tensor, q: float = 0.5, reduction: str = "mean"
+    input: torch.Tensor, target: torch.Tensor, *, q: float = 0.5, reduction: str = "mean"
 ) -> torch.Tensor:
     r"""Pinball loss $\ell_i = q\,\max(y_i - x_i, 0) + (1 - q)\max(x_i - y_i, 0)$.
 

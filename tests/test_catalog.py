@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 import lossbook
@@ -68,6 +69,38 @@ def test_torch_named_losses_keep_torchs_name_and_signature(entry):
     theirs = [(p.name, p.default) for p in inspect.signature(reference).parameters.values()
               if p.name not in DEPRECATED]
     assert ours == theirs
+
+
+# lossbook's own losses whose signature an outside reference dictates: a user of that
+# reference calls them positionally (tests call both sides alike).
+EXTERNAL_SIGNATURES = {
+    "sigmoid_focal_loss": "torchvision.ops.sigmoid_focal_loss(inputs, targets, alpha, gamma, "
+                          "reduction)",
+    "softmax_focal_loss": "kornia.losses.focal_loss(pred, target, alpha, gamma, reduction)",
+    "box_iou_loss": "torchvision.ops's box losses (boxes1, boxes2, reduction, eps)",
+    "generalized_box_iou_loss": "torchvision.ops (boxes1, boxes2, reduction, eps)",
+    "distance_box_iou_loss": "torchvision.ops (boxes1, boxes2, reduction, eps)",
+    "complete_box_iou_loss": "torchvision.ops (boxes1, boxes2, reduction, eps)",
+    "minkowski": "scipy.spatial.distance.minkowski(u, v, p)",
+    **{name: "torch.linalg.vector_norm(x, ord, dim, keepdim)"
+       for name in ("l0_norm", "l1_norm", "l2_norm", "lp_norm", "linf_norm")},
+    "gradient_penalty": "the critic, a callable, comes first",
+    "r1_penalty": "the critic, a callable, comes first",
+}
+OWN = [e for e in ENTRIES if not hasattr(torch.nn.functional, e.name)
+       and e.name not in EXTERNAL_SIGNATURES]
+
+
+@pytest.mark.parametrize("entry", OWN, ids=lambda e: e.name)
+def test_own_losses_take_tensors_positionally_and_hyper_parameters_by_keyword(entry):
+    """DESIGN.md's convention: ``loss(input, target, *, hyper=..., reduction=...)``."""
+    parameters = list(inspect.signature(entry.function).parameters.values())
+    positional = [p.name for p in parameters
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                  and "Tensor" not in str(p.annotation)]  # tensors, maps or lists of them
+    assert positional == [], f"{entry.name}: make {positional} keyword-only"
+    names = [p.name for p in parameters]
+    assert "reduction" not in names or names[-1] == "reduction"
 
 
 def test_reference_callable_is_none_when_absent_or_not_importable():

@@ -149,8 +149,8 @@ def test_clip_learned_scale_gets_the_reference_gradient(device, dtype):
 
 def test_clip_is_info_nce_in_both_directions(device, dtype):
     x, y = views(7, 3, dtype=dtype, device=device)
-    both = torch.cat([lossbook.info_nce_loss(x, y, 0.25, "none"),
-                      lossbook.info_nce_loss(y, x, 0.25, "none")])
+    both = torch.cat([lossbook.info_nce_loss(x, y, temperature=0.25, reduction="none"),
+                      lossbook.info_nce_loss(y, x, temperature=0.25, reduction="none")])
     torch.testing.assert_close(con.clip_loss(x, y, logit_scale=4.0, reduction="none"), both)
 
 

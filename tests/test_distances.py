@@ -342,7 +342,7 @@ def mmd_by_hand(x, y, name, bandwidth, unbiased):
 def test_mmd_matches_the_hand_formula(device, dtype, kernel, unbiased):
     x, y = randn(6, 3, dtype=dtype, device=device), randn(5, 3, seed=1, dtype=dtype,
                                                           device=device) + 0.3
-    result = dist.mmd(x, y, kernel, bandwidth=1.5, unbiased=unbiased)
+    result = dist.mmd(x, y, kernel=kernel, bandwidth=1.5, unbiased=unbiased)
     expected = mmd_by_hand(x, y, kernel, 1.5, unbiased)
     assert result.item() == pytest.approx(expected, rel=1e-5 if dtype == torch.float32 else 1e-12,
                                           abs=1e-6 if dtype == torch.float32 else 1e-12)
@@ -366,13 +366,14 @@ def test_mmd_gradient_matches_finite_differences(kernel):
     y = randn(3, 2, seed=1).requires_grad_()
     for unbiased in (False, True):
         assert torch.autograd.gradcheck(
-            lambda a, b, u=unbiased: dist.mmd(a, b, kernel, 0.8, u), (x, y))
+            lambda a, b, u=unbiased: dist.mmd(a, b, kernel=kernel, bandwidth=0.8, unbiased=u),
+            (x, y))
 
 
 def test_linear_kernel_biased_mmd_is_the_squared_distance_of_means():
     x, y = randn(7, 3), randn(9, 3, seed=1)
     expected = ((x.mean(0) - y.mean(0)) ** 2).sum()
-    torch.testing.assert_close(dist.mmd(x, y, "linear"), expected)
+    torch.testing.assert_close(dist.mmd(x, y, kernel="linear"), expected)
 
 
 def test_mmd_accepts_a_callable_kernel_and_batches():
@@ -381,10 +382,11 @@ def test_mmd_accepts_a_callable_kernel_and_batches():
     def cauchy(a, b, bandwidth):
         return 1 / (1 + dist._squared_distances(a, b) / bandwidth**2)
 
-    batched = dist.mmd(x, y, cauchy, bandwidth=2.0, unbiased=True)
+    batched = dist.mmd(x, y, kernel=cauchy, bandwidth=2.0, unbiased=True)
     assert batched.shape == (3,)
     for i in range(3):
-        expected = dist.mmd(x[i], y[i], cauchy, bandwidth=2.0, unbiased=True)
+        expected = dist.mmd(x[i], y[i], kernel=cauchy, bandwidth=2.0,
+                                unbiased=True)
         torch.testing.assert_close(batched[i], expected)
 
 
@@ -408,7 +410,7 @@ def test_unbiased_mmd_is_unbiased_and_the_biased_one_is_not():
     y = randn(replicates, n, d, seed=2) * 1.5 + 0.3
     truth = gaussian_mmd_population(0.3, 1.0, 1.5, 1.0, d)
     for unbiased in (True, False):
-        estimates = dist.mmd(x, y, "gaussian", 1.0, unbiased=unbiased)
+        estimates = dist.mmd(x, y, kernel="gaussian", bandwidth=1.0, unbiased=unbiased)
         error = (estimates.mean() - truth).item()
         standard_error = (estimates.std() / math.sqrt(replicates)).item()
         if unbiased:
@@ -434,9 +436,11 @@ def test_permutation_test_statistic_and_p_value_by_hand(device):
 
 def test_permutation_test_unbiased_statistic_matches_mmd():
     x, y = randn(8, 3), randn(9, 3, seed=1)
-    statistic, _ = dist.mmd_permutation_test(x, y, "laplacian", 2.0, unbiased=True,
+    statistic, _ = dist.mmd_permutation_test(x, y, kernel="laplacian", bandwidth=2.0,
+                                             unbiased=True,
                                              permutations=5)
-    torch.testing.assert_close(statistic, dist.mmd(x, y, "laplacian", 2.0, unbiased=True))
+    torch.testing.assert_close(statistic, dist.mmd(x, y, kernel="laplacian", bandwidth=2.0,
+                                                         unbiased=True))
 
 
 def test_permutation_test_tells_same_from_different_and_is_device_independent(device):
@@ -601,7 +605,7 @@ BAD_INPUT = [
     ("distribution shapes", lambda: dist.bhattacharyya_distance(probabilities(3),
                                                                 probabilities(4)),
      ValueError, r"q: expected shape \(3,\)"),
-    ("unknown kernel", lambda: dist.mmd(randn(3, 2), randn(3, 2), "cauchy"),
+    ("unknown kernel", lambda: dist.mmd(randn(3, 2), randn(3, 2), kernel="cauchy"),
      ValueError, "kernel: expected one of 'gaussian', 'laplacian', 'linear' or a callable"),
     ("feature mismatch", lambda: dist.mmd(randn(3, 2), randn(3, 4)),
      ValueError, "y: expected 2 features per sample"),

@@ -190,7 +190,8 @@ def test_l2_penalty_is_sgd_weight_decay():
         sgd_decay.zero_grad()
         sgd_plain.zero_grad()
         lossbook.mse_loss(decayed(x), y).backward()
-        loss = lossbook.mse_loss(penalised(x), y) + norms.l2_penalty(penalised.parameters(), 0.05)
+        penalty = norms.l2_penalty(penalised.parameters(), lam=0.05)
+        loss = lossbook.mse_loss(penalised(x), y) + penalty
         loss.backward()
         sgd_decay.step()
         sgd_plain.step()
@@ -222,7 +223,7 @@ def test_sklearn_lasso_solves_half_mse_plus_l1_penalty():
     assert 0 < int(active.sum()) < 8
     torch.testing.assert_close(g[active], -alpha * w[active].sign(), atol=1e-8, rtol=0)
     assert (g[~active].abs() <= alpha + 1e-8).all()
-    total = lambda w: lossbook.mse_loss(X @ w, y) / 2 + norms.l1_penalty(w, alpha)  # noqa: E731
+    total = lambda w: lossbook.mse_loss(X @ w, y) / 2 + norms.l1_penalty(w, lam=alpha)  # noqa: E731
     assert total(w) <= total(w + 1e-3 * torch.randn(8, generator=generator(1), dtype=w.dtype))
 
 

@@ -119,12 +119,12 @@ def test_style_loss_matches_the_definition(device, dtype, reduction):
     y = {"a": randn(2, 3, 4, 4, seed=2, device=device, dtype=dtype),
          "b": randn(2, 5, 2, 2, seed=3, device=device, dtype=dtype)}
     weights = {"a": 0.5, "b": 2.0}
-    ours = style_loss(x, y, weights, reduction=reduction)
+    ours = style_loss(x, y, weights=weights, reduction=reduction)
     expected = style_reference(x, y, weights)
     expected = {"none": expected, "sum": expected.sum(), "mean": expected.mean()}[reduction]
     torch.testing.assert_close(ours, expected)
     grad_x = torch.autograd.grad(style_loss({k: v.requires_grad_() for k, v in x.items()}, y,
-                                            weights, reduction="sum"), x["a"])[0]
+                                            weights=weights, reduction="sum"), x["a"])[0]
     grad_r = torch.autograd.grad(style_reference(x, y, weights).sum(), x["a"])[0]
     torch.testing.assert_close(grad_x, grad_r)
 
@@ -142,13 +142,13 @@ def test_style_loss_rejects_bad_input():
     with pytest.raises(TypeError, match="^input: expected a mapping"):
         style_loss(x["a"], x)
     with pytest.raises(ValueError, match="^input: no feature maps for layer 'b'"):
-        style_loss(x, x, {"b": 1.0})
+        style_loss(x, x, weights={"b": 1.0})
     with pytest.raises(ValueError, match="^target: no feature maps for layer 'a'"):
         style_loss(x, {"b": x["a"]})
     with pytest.raises(ValueError, match=r"^target\['a'\]: expected 2 channels"):
         style_loss(x, {"a": randn(1, 3, 3, 3)})
     with pytest.raises(ValueError, match="^weights"):
-        style_loss(x, x, {})
+        style_loss(x, x, weights={})
 
 
 # ------------------------------------------------------------------ total variation

@@ -150,7 +150,7 @@ def test_log_cosh_matches_the_literal_formula_and_stays_finite_far_out(dtype):
                    x, y, reduction="sum")
     far = torch.tensor([100.0, -1000.0], dtype=dtype)
     assert torch.isinf(torch.log(torch.cosh(far))).any() or dtype == torch.float64
-    value = reg.log_cosh_loss(far, torch.zeros_like(far), "none")
+    value = reg.log_cosh_loss(far, torch.zeros_like(far), reduction="none")
     torch.testing.assert_close(value, far.abs() - math.log(2))
 
 
@@ -163,7 +163,8 @@ def test_quantile_matches_sklearn_mean_pinball_loss(q):
 
 def test_quantile_half_is_half_the_l1_loss():
     x, y = pair()
-    torch.testing.assert_close(reg.quantile_loss(x, y, 0.5, "sum"), reg.l1_loss(x, y, "sum") / 2)
+    torch.testing.assert_close(reg.quantile_loss(x, y, q=0.5, reduction="sum"),
+                               reg.l1_loss(x, y, "sum") / 2)
 
 
 @settings(max_examples=40, deadline=None)
@@ -172,7 +173,7 @@ def test_quantile_half_is_half_the_l1_loss():
 def test_constant_minimising_the_pinball_loss_is_a_q_quantile(values, q):
     y = torch.tensor(values, dtype=torch.float64)
     candidates = y.unique()  # the minimum is attained at a data point
-    losses = torch.stack([reg.quantile_loss(c.expand_as(y), y, q) for c in candidates])
+    losses = torch.stack([reg.quantile_loss(c.expand_as(y), y, q=q) for c in candidates])
     best = candidates[losses.argmin()]
     below, above = (y < best).double().mean().item(), (y > best).double().mean().item()
     assert below <= q + 1e-12 and above <= 1 - q + 1e-12
