@@ -124,8 +124,7 @@ def g_loss_lsgan(fake: torch.Tensor, *, c: float = 1.0, reduction: str = "mean")
 
 
 # --------------------------------------------------------------------------- Wasserstein
-def d_loss_wasserstein(real: torch.Tensor, fake: torch.Tensor,
-                       *,
+def d_loss_wasserstein(real: torch.Tensor, fake: torch.Tensor, *,
                        reduction: str = "mean") -> torch.Tensor:
     r"""Wasserstein critic loss $D(G(z)) - D(x)$ (the critic maximises $D(x) - D(G(z))$).
 

@@ -143,9 +143,7 @@ def style_loss(
     return reduce(total, reduction)
 
 
-def total_variation(img: torch.Tensor,
-                    *,
-                    reduction: str = "sum") -> torch.Tensor:
+def total_variation(img: torch.Tensor, *, reduction: str = "sum") -> torch.Tensor:
     r"""Anisotropic total variation of each image plane.
 
     $$ \mathrm{TV}(x) = \sum_{i=1}^{H-1} \sum_{j=1}^{W}
