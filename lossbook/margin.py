@@ -263,8 +263,9 @@ def multilabel_margin_loss(
 
     $$\ell = \frac1C \Bigl(\sum_j k_j + \sum_{i \notin y} c_i\,x_i - \sum_j k_j\,x_{y_j}\Bigr),$$
 
-    and both counts come from sorting the scores and the thresholds once per sample
-    (``searchsorted``): $O(C \log C)$ time and $O(C)$ memory instead of $C^2$. The counts
+    and both counts come from sorting the thresholds once per sample and locating each score
+    among them (``searchsorted``): $O(C \log L)$ time and $O(C)$ memory instead of $C^2$,
+    for at most $L$ classes listed per sample. The counts
     are constants of the active set, so the gradient is theirs: $c_i / C$ for a non-target
     and $-\sum_{j: y_j = c} k_j / C$ for a target class $c$ — torch's, which also takes a
     hinge at exactly 0 as inactive.
@@ -289,15 +290,16 @@ def multilabel_margin_loss(
     return reduce(loss if input.dim() == 2 else loss[0], reduction).to(input.dtype)
 
 
-def _active_counts(x: torch.Tensor, target: torch.Tensor):
-    r"""For scores ``x`` (n, C) and padded class lists ``target`` (n, C): the number of active
-    pairs per row, $\sum_j k_j$, and each class's coefficient in $\sum_i w_i x_i$ — $c_i$
-    for a non-target, $-\sum_{j: y_j = i} k_j$ for a target — as int32.
+def _active_counts(x: torch.Tensor, target: torch.Tensor, width: int):
+    r"""For scores ``x`` (n, C) and padded class lists ``target`` (n, C), at most ``width``
+    classes listed per row: the number of active pairs per row, $\sum_j k_j$, and each
+    class's coefficient in $\sum_i w_i x_i$ — $c_i$ for a non-target, $-\sum_{j: y_j = i}
+    k_j$ for a target — as int32.
 
-    One sort of the non-target scores gives both counts: slot $j$'s threshold lands at
-    position $r_j$ among them (``searchsorted``), the $k_j = C - r_j$ scores above it are
-    active, and the non-target at sorted position $r$ is active for the $c = \#\{j : r_j
-    \le r\}$ slots — a cumulative count of the $r_j$.
+    One sort of the (at most ``width``) thresholds per row gives both counts: a non-target's
+    $c_i$ is the number of thresholds below $x_i$ (``searchsorted``), and the threshold at
+    sorted position $p$ is beaten by the non-targets with $c_i > p$, so $k$ in sorted order
+    is a reversed cumulative count of the $c_i$.
     """
     n, num_classes = x.shape
     listed = (target < 0).cumsum(dim=-1, dtype=torch.int32) == 0  # True up to the first -1
@@ -305,14 +307,15 @@ def _active_counts(x: torch.Tensor, target: torch.Tensor):
     is_target = torch.zeros_like(x, dtype=torch.uint8).scatter_reduce_(
         -1, slot, listed.to(torch.uint8), "amax").bool()
     threshold = (x.gather(-1, slot) - 1).masked_fill_(~listed, torch.inf)  # a_j = x_{y_j} - 1
-    others, order = x.masked_fill(is_target, -torch.inf).sort(dim=-1)  # x_i, i not in y
-    rank = torch.searchsorted(others, threshold, right=True, out_int32=True)  # r_j
-    k = num_classes - rank  # x_i > a_j
-    landed = torch.zeros(n, num_classes + 1, dtype=torch.int32, device=x.device)
-    landed.scatter_add_(-1, rank.long(), listed.to(torch.int32))  # unlisted land past the end
-    active_for = landed[:, :-1].cumsum(dim=-1, dtype=torch.int32)  # c, in sorted order
-    c = torch.empty_like(active_for).scatter_(-1, order, active_for)  # c, in class order
-    weight = c.masked_fill_(is_target, 0).scatter_add_(-1, slot, -k)
+    listed, slot, threshold = listed[:, :width], slot[:, :width], threshold[:, :width]
+    ascending, order = threshold.sort(dim=-1)
+    c = torch.searchsorted(ascending, x, out_int32=True)  # #{j : a_j < x_i}
+    c = c.masked_fill_(is_target, 0)  # a target is no "other" class
+    beaten_by = torch.zeros(n, width + 1, dtype=torch.int32, device=x.device)
+    beaten_by.scatter_add_(-1, c.long(), (~is_target).to(torch.int32))  # #{i : c_i = v}
+    k_sorted = beaten_by[:, 1:].flip(-1).cumsum(dim=-1, dtype=torch.int32).flip(-1)
+    k = torch.empty_like(k_sorted).scatter_(-1, order, k_sorted)  # k, in slot order
+    weight = c.scatter_add_(-1, slot, -k)  # unlisted slots have k = 0
     return k.sum(dim=-1), weight
 
 
@@ -326,10 +329,16 @@ class _MultilabelMargin(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, scores, target):
-        block = scores.shape[0] if check.compiling() else max(1, 2**17 // scores.shape[-1])
+        num_classes = scores.shape[-1]
+        if check.compiling():  # no data-dependent sizes in a compiled graph
+            block, width = scores.shape[0], num_classes
+        else:  # the longest class list bounds the thresholds to sort (one sync)
+            block = max(1, 2**17 // num_classes)
+            listed = (target < 0).cumsum(dim=-1) == 0
+            width = max(1, int(listed.sum(dim=-1).max())) if target.numel() else 1
         loss, weights = [], []
         for x, t in zip(scores.split(block), target.split(block)):
-            active, weight = _active_counts(x, t)
+            active, weight = _active_counts(x, t, width)
             terms = torch.where(weight != 0, weight * x, 0)  # not 0 * inf
             row = active + terms.sum(dim=-1)
             loss.append(row.masked_fill(x.isnan().any(dim=-1), torch.nan))  # NaN in, NaN out
