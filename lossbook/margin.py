@@ -334,8 +334,9 @@ class _MultilabelMargin(torch.autograd.Function):
             block, width = scores.shape[0], num_classes
         else:  # the longest class list bounds the thresholds to sort (one sync)
             block = max(1, 2**17 // num_classes)
-            listed = (target < 0).cumsum(dim=-1) == 0
-            width = max(1, int(listed.sum(dim=-1).max())) if target.numel() else 1
+            padding = target < 0  # a row's list ends at its first -1 (argmax: the first)
+            ends = torch.where(padding.any(dim=-1), padding.byte().argmax(dim=-1), num_classes)
+            width = max(1, int(ends.max())) if ends.numel() else 1
         loss, weights = [], []
         for x, t in zip(scores.split(block), target.split(block)):
             active, weight = _active_counts(x, t, width)
