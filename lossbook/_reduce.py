@@ -22,4 +22,8 @@ def reduce(loss: torch.Tensor, reduction: str, allowed=check.REDUCTIONS) -> torc
         return loss.sum()
     if reduction == "batchmean":
         return loss.sum() / loss.shape[0] if loss.dim() > 0 else loss.sum()
-    return loss.mean()  # an empty tensor gives NaN, as torch does
+    if loss.dtype in (torch.float32, torch.float64):
+        # The mean as sum / n (0 / 0 = NaN when empty, as torch's): autograd's backward of
+        # sum() is a view of the one gradient, that of mean() writes n copies of it / n.
+        return loss.sum() / loss.numel()
+    return loss.mean()  # half precision: mean() accumulates in float32, a sum would overflow
