@@ -301,13 +301,13 @@ def _active_counts(x: torch.Tensor, target: torch.Tensor, width: int):
     sorted position $p$ is beaten by the non-targets with $c_i > p$, so $k$ in sorted order
     is a reversed cumulative count of the $c_i$.
     """
-    n, num_classes = x.shape
+    n = x.shape[0]
     listed = (target < 0).cumsum(dim=-1, dtype=torch.int32) == 0  # True up to the first -1
     slot = torch.where(listed, target, 0)
     is_target = torch.zeros_like(x, dtype=torch.uint8).scatter_reduce_(
         -1, slot, listed.to(torch.uint8), "amax").bool()
     threshold = (x.gather(-1, slot) - 1).masked_fill_(~listed, torch.inf)  # a_j = x_{y_j} - 1
-    listed, slot, threshold = listed[:, :width], slot[:, :width], threshold[:, :width]
+    slot, threshold = slot[:, :width], threshold[:, :width]  # the rest are unlisted
     ascending, order = threshold.sort(dim=-1)
     c = torch.searchsorted(ascending, x, out_int32=True)  # #{j : a_j < x_i}
     c = c.masked_fill_(is_target, 0)  # a target is no "other" class
