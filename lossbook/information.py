@@ -113,7 +113,7 @@ def _weighted_nll(nll, keep, safe_target, weight, reduction):
         return reduce(nll, reduction)
     if weight is not None:
         return nll.sum() / w.sum()
-    return nll.mean() if keep is None else nll.sum() / keep.sum()
+    return reduce(nll, reduction) if keep is None else nll.sum() / keep.sum()
 
 
 def _target_weights(weight, target, ignore_index, dtype):

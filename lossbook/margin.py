@@ -290,19 +290,21 @@ def multilabel_margin_loss(
     return reduce(loss if input.dim() == 2 else loss[0], reduction).to(input.dtype)
 
 
-def _active_counts(x: torch.Tensor, target: torch.Tensor, width: int):
-    r"""For scores ``x`` (n, C) and padded class lists ``target`` (n, C), at most ``width``
-    classes listed per row: the number of active pairs per row, $\sum_j k_j$, and each
-    class's coefficient in $\sum_i w_i x_i$ — $c_i$ for a non-target, $-\sum_{j: y_j = i}
-    k_j$ for a target — as int32.
+def _active_counts(
+    x: torch.Tensor, target: torch.Tensor, length: torch.Tensor, width: int
+):
+    r"""For scores ``x`` (n, C) and padded class lists ``target`` (n, C) whose first
+    ``length`` (n,) entries are listed, at most ``width``: the number of active pairs per
+    row, $\sum_j k_j$, and each class's coefficient in $\sum_i w_i x_i$ — $c_i$ for a
+    non-target, $-\sum_{j: y_j = i} k_j$ for a target — as int32.
 
     One sort of the (at most ``width``) thresholds per row gives both counts: a non-target's
     $c_i$ is the number of thresholds below $x_i$ (``searchsorted``), and the threshold at
     sorted position $p$ is beaten by the non-targets with $c_i > p$, so $k$ in sorted order
     is a reversed cumulative count of the $c_i$.
     """
-    n = x.shape[0]
-    listed = (target < 0).cumsum(dim=-1, dtype=torch.int32) == 0  # True up to the first -1
+    n, num_classes = x.shape
+    listed = torch.arange(num_classes, device=x.device) < length.unsqueeze(-1)
     slot = torch.where(listed, target, 0)
     is_target = torch.zeros_like(x, dtype=torch.uint8).scatter_reduce_(
         -1, slot, listed.to(torch.uint8), "amax").bool()
@@ -330,16 +332,16 @@ class _MultilabelMargin(torch.autograd.Function):
     @staticmethod
     def forward(ctx, scores, target):
         num_classes = scores.shape[-1]
+        padding = target < 0  # a row's list ends at its first -1 (argmax: the first)
+        length = torch.where(padding.any(dim=-1), padding.byte().argmax(dim=-1), num_classes)
         if check.compiling():  # no data-dependent sizes in a compiled graph
             block, width = scores.shape[0], num_classes
         else:  # the longest class list bounds the thresholds to sort (one sync)
             block = max(1, 2**17 // num_classes)
-            padding = target < 0  # a row's list ends at its first -1 (argmax: the first)
-            ends = torch.where(padding.any(dim=-1), padding.byte().argmax(dim=-1), num_classes)
-            width = max(1, int(ends.max())) if ends.numel() else 1
+            width = max(1, int(length.max())) if length.numel() else 1
         loss, weights = [], []
-        for x, t in zip(scores.split(block), target.split(block)):
-            active, weight = _active_counts(x, t, width)
+        for x, t, listed in zip(scores.split(block), target.split(block), length.split(block)):
+            active, weight = _active_counts(x, t, listed, width)
             terms = torch.where(weight != 0, weight * x, 0)  # not 0 * inf
             row = active + terms.sum(dim=-1)
             loss.append(row.masked_fill(x.isnan().any(dim=-1), torch.nan))  # NaN in, NaN out
