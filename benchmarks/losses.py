@@ -12,11 +12,13 @@ both sides compiled by ``torch.compile(fullgraph=True, dynamic=False)``.
 
 **How it is measured.** In one process, the two sides alternate (A, B, B, A, A, B, ...) so
 that load from other processes falls on both; each measurement runs the call enough times to
-take about 20 ms; the reported ratio is the median over the pairs of (lossbook time / torch
+take about 50 ms; the reported ratio is the median over the pairs of (lossbook time / torch
 time) of adjacent measurements, with the quartiles as its spread. On a GPU the time is wall
 time (synchronised); on the CPU it is the process's CPU time with one torch thread, which
 waiting for a core on a shared machine does not inflate (wall time there varied by 100x
-between neighbouring measurements). Peak memory is the largest
+between neighbouring measurements), and the C allocator is told to keep the memory a call
+frees for the next call (``keep_freed_memory``: without it the page faults of glibc's
+heap trimming decided some ratios, differently in each run). Peak memory is the largest
 amount of tensor memory allocated during the call above what its inputs hold: on CUDA
 ``torch.cuda.max_memory_allocated``; on the CPU the allocation and free events that
 torch's profiler records for every tensor (``profile_memory=True``) — exact, unaffected by
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import datetime
 import json
 import math
@@ -482,6 +485,27 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def keep_freed_memory() -> str:
+    """Ask the C allocator to keep the memory a call frees for the next call; say what it did.
+
+    By default glibc's malloc gives the top of its heap back to the system once more than
+    twice its largest recent block is free there, so a loss that frees two 4 MB temporaries
+    at the end of a call may fault ~2000 fresh pages in (the kernel zeroing 8 MB) at the start
+    of the next one, or may not: it depends on where the blocks landed in the heap. On this
+    project's CPU machine the same ``huber_loss`` forward measured 2.9-4.5x torch in four runs
+    of this script, and 8-13x in a smaller script where every call faulted. jemalloc and
+    TCMalloc, which PyTorch's performance tuning guide recommends for CPU work, keep freed
+    memory for reuse; glibc does too when ``mallopt`` raises its trim and mmap thresholds.
+    Both sides of every comparison run under the setting. CUDA's caching allocator needs none.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        kept = libc.mallopt(-3, 32 << 20) and libc.mallopt(-1, 1 << 30)  # MMAP, TRIM thresholds
+    except (OSError, AttributeError):
+        kept = 0
+    return "glibc malloc, freed memory kept (mallopt)" if kept else "the C allocator's default"
+
+
 def machine(device: torch.device) -> dict:
     info = {"device": str(device), "torch": torch.__version__, "python": platform.python_version(),
             "threads": torch.get_num_threads(), "machine": platform.machine(),
@@ -552,6 +576,7 @@ def main(argv=None) -> int:
         return merge(options.merge, options.output)
     torch.set_num_threads(options.threads)
     device = torch.device(options.device)
+    allocator = keep_freed_memory() if device.type == "cpu" else "CUDA caching allocator"
     cases = [c for c in _cases() if not options.only or c.name in options.only]
     rows = []
     for case in cases:
@@ -559,10 +584,11 @@ def main(argv=None) -> int:
             compiled = not options.no_compile and n == TARGET_SIZE
             rows.append(measure(case, n, device, options.pairs, compiled))
             print(table(rows[-1:]).splitlines()[1], flush=True)
-    result = {"machine": machine(device), "rows": rows, "verdict": verdict(rows),
-              "cases": {c.name: {"kind": c.kind, "elements": c.elements,
-                                 "baseline": c.baseline or f"torch.nn.functional.{c.name}"}
-                        for c in cases}}
+    cases_run = {c.name: {"kind": c.kind, "elements": c.elements,
+                          "baseline": c.baseline or f"torch.nn.functional.{c.name}"}
+                 for c in cases}
+    result = {"machine": machine(device) | {"allocator": allocator}, "rows": rows,
+              "verdict": verdict(rows), "cases": cases_run}
     print()
     if str(options.output) == "-":
         return report(result, None)
