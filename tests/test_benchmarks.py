@@ -13,7 +13,7 @@ import resource, sys
 sys.path.insert(0, {benchmarks!r})
 import torch
 import losses
-print(losses.keep_freed_memory() if {keep} else "default")
+print(losses.keep_freed_memory())
 x = torch.randn(1_000_000)
 def call():
     d = x * 2
@@ -28,8 +28,8 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 50)
 """
 
 
-def faults_per_call(keep: bool) -> tuple[str, float]:
-    code = FAULTS_PER_CALL.format(benchmarks=str(BENCHMARKS), keep=keep)
+def allocator_and_faults_per_call() -> tuple[str, float]:
+    code = FAULTS_PER_CALL.format(benchmarks=str(BENCHMARKS))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, timeout=300)
     allocator, faults = done.stdout.split("\n")[-3:-1]
@@ -37,7 +37,7 @@ def faults_per_call(keep: bool) -> tuple[str, float]:
 
 
 def test_benchmark_keeps_freed_memory_so_temporaries_do_not_fault_in_again():
-    allocator, faults = faults_per_call(keep=True)
+    allocator, faults = allocator_and_faults_per_call()
     assert allocator == "glibc malloc, freed memory kept (mallopt)"
     # Faulting the three 4 MB temporaries in again would be ~2900 faults a call.
     assert faults < 50, f"{faults} page faults per call with freed memory kept"
